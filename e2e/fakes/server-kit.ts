@@ -1,0 +1,168 @@
+// Small node:http toolkit shared by the protocol fakes. Node built-ins only, so every fake
+// stays runnable on its own with `tsx`.
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { setTimeout as delay } from "node:timers/promises";
+import { pathToFileURL } from "node:url";
+
+/** Generous: Ollama requests may carry base64 images. Larger bodies are refused, not buffered. */
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+export class BodyTooLargeError extends Error {
+  constructor() {
+    super(`request body exceeds ${MAX_BODY_BYTES} bytes`);
+  }
+}
+
+export type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export type JsonParse = { ok: true; value: unknown } | { ok: false; error: string };
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError();
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+export function parseJson(text: string): JsonParse {
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(payload),
+    ...headers,
+  });
+  res.end(payload);
+}
+
+export function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, {
+    "Content-Type": "text/plain; charset=utf-8",
+    "Content-Length": Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/**
+ * Waits `ms`, returning false instead of throwing when `signal` fires first, so streaming loops
+ * can stop the moment the client disconnects. A 0 ms wait still yields to the event loop,
+ * which lets socket close events arrive between tokens.
+ */
+export async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return false;
+  try {
+    await delay(ms, undefined, { signal });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves when `signal` fires: models a server that accepted a request and went silent. */
+export function waitForAbort(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+}
+
+/**
+ * An AbortSignal that fires when the client goes away (or the server is closed) before the
+ * response finished — the only reliable disconnect signal once the request body was read.
+ */
+export function clientGone(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+export async function startHttpServer(handler: Handler, port: number, host: string): Promise<RunningServer> {
+  const server = createServer((req, res) => {
+    handler(req, res).catch((error: unknown) => failRequest(res, error));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${actualPort}`,
+    port: actualPort,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Streams in flight (and keep-alive sockets) would otherwise keep close() pending forever.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** A handler bug must never take the fake down; it becomes a 500 or a cut connection. */
+function failRequest(res: ServerResponse, error: unknown): void {
+  if (error instanceof BodyTooLargeError && !res.headersSent) {
+    sendJson(res, 413, { error: error.message });
+    return;
+  }
+  console.error("[fake] request failed:", error);
+  if (res.headersSent) res.destroy();
+  else sendText(res, 500, "Internal Server Error");
+}
+
+/** True when the module at `moduleUrl` is the script node/tsx was asked to run. */
+export function isDirectRun(moduleUrl: string): boolean {
+  const script = process.argv[1];
+  return script !== undefined && moduleUrl === pathToFileURL(script).href;
+}
+
+export function numberArg(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`--${name} must be a non-negative number, got "${value}"`);
+  return parsed;
+}
+
+/** Keeps a CLI-started fake alive until SIGINT/SIGTERM, then closes it cleanly. */
+export function closeOnSignal(close: () => Promise<void>): void {
+  const stop = () => {
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}

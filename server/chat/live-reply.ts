@@ -1,0 +1,89 @@
+import type { AppErrorCode } from "@/lib/errors";
+
+export interface ReplyStats {
+  promptTokens: number | null;
+  completionTokens: number | null;
+  timeToFirstTokenMs: number | null;
+  durationMs: number;
+  tokensPerSecond: number | null;
+}
+
+/**
+ * What a reply's stream carries. Open for more kinds: speech adds per-sentence audio events.
+ * `delta` text is appended in order; the stream ends with exactly one `done` or `error`.
+ */
+export type ReplyEvent =
+  | { type: "delta"; text: string }
+  | { type: "done"; status: "complete" | "stopped"; content: string; stats: ReplyStats }
+  | { type: "error"; status: "error"; content: string; code: AppErrorCode; message: string };
+
+export type FinalEvent = Extract<ReplyEvent, { type: "done" | "error" }>;
+
+/** An event and the reply length after it: the resume point a reconnecting client sends back. */
+export interface PositionedEvent {
+  offset: number;
+  event: ReplyEvent;
+}
+
+/**
+ * The in-memory state of one reply being written. Readers follow it from any offset and get
+ * the text they miss coalesced into one delta, so a slow reader never holds the writer back.
+ */
+export class LiveReply {
+  text = "";
+  final: FinalEvent | null = null;
+  private wake: () => void = () => {};
+  private changed: Promise<void> = this.nextChange();
+
+  constructor(
+    readonly messageId: string,
+    readonly sessionId: string,
+  ) {}
+
+  private nextChange() {
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+    });
+  }
+
+  private notify() {
+    const wake = this.wake;
+    this.changed = this.nextChange();
+    wake();
+  }
+
+  append(text: string) {
+    if (!text || this.final) return;
+    this.text += text;
+    this.notify();
+  }
+
+  finish(event: FinalEvent) {
+    if (this.final) return;
+    this.final = event;
+    this.notify();
+  }
+
+  async *follow(from: number, signal?: AbortSignal): AsyncGenerator<PositionedEvent> {
+    let offset = Math.max(0, Math.min(from, this.text.length));
+    const aborted = new Promise<void>((resolve) => signal?.addEventListener("abort", () => resolve(), { once: true }));
+    while (!signal?.aborted) {
+      if (this.text.length > offset) {
+        const text = this.text.slice(offset);
+        offset = this.text.length;
+        yield { offset, event: { type: "delta", text } };
+        continue;
+      }
+      if (this.final) {
+        yield { offset, event: this.final };
+        return;
+      }
+      await Promise.race([this.changed, aborted]);
+    }
+  }
+}
+
+const holder = globalThis as unknown as { afLiveReplies?: Map<string, LiveReply> };
+
+/** Replies being written by this process, by assistant message id. */
+export const liveReplies: Map<string, LiveReply> = (holder.afLiveReplies ??= new Map());

@@ -1,0 +1,212 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+import type { AdapterAccountType } from "next-auth/adapters";
+import type { Scenario, SessionSettings, VoiceParams } from "@/lib/schemas";
+
+const id = () =>
+  text("id")
+    .primaryKey()
+    .$defaultFn(() => crypto.randomUUID());
+const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+const updatedAt = () =>
+  timestamp("updated_at", { withTimezone: true, mode: "date" })
+    .notNull()
+    .defaultNow()
+    .$onUpdate(() => new Date());
+
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
+
+// ---------------------------------------------------------------------------------------------
+// Auth.js tables (shape required by @auth/drizzle-adapter)
+// ---------------------------------------------------------------------------------------------
+export const users = pgTable("users", {
+  id: id(),
+  name: text("name"),
+  email: text("email").unique(),
+  emailVerified: timestamp("email_verified", { withTimezone: true, mode: "date" }),
+  image: text("image"),
+  createdAt: createdAt(),
+});
+
+export const accounts = pgTable(
+  "accounts",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    type: text("type").$type<AdapterAccountType>().notNull(),
+    provider: text("provider").notNull(),
+    providerAccountId: text("provider_account_id").notNull(),
+    refresh_token: text("refresh_token"),
+    access_token: text("access_token"),
+    expires_at: integer("expires_at"),
+    token_type: text("token_type"),
+    scope: text("scope"),
+    id_token: text("id_token"),
+    session_state: text("session_state"),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.providerAccountId] }), index("accounts_user_idx").on(t.userId)],
+);
+
+export const authSessions = pgTable("auth_sessions", {
+  sessionToken: text("session_token").primaryKey(),
+  userId: text("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  expires: timestamp("expires", { withTimezone: true, mode: "date" }).notNull(),
+});
+
+export const verificationTokens = pgTable(
+  "verification_tokens",
+  {
+    identifier: text("identifier").notNull(),
+    token: text("token").notNull(),
+    expires: timestamp("expires", { withTimezone: true, mode: "date" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.identifier, t.token] })],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Voices and characters
+// ---------------------------------------------------------------------------------------------
+export const visibility = pgEnum("visibility", ["private", "public"]);
+
+export const voices = pgTable(
+  "voices",
+  {
+    id: id(),
+    /** null for the presets that ship with the app */
+    ownerId: text("owner_id").references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    refAudioPath: text("ref_audio_path").notNull(),
+    promptText: text("prompt_text").notNull().default(""),
+    promptLang: text("prompt_lang").notNull(),
+    auxRefAudioPaths: jsonb("aux_ref_audio_paths").$type<string[]>().notNull().default([]),
+    params: jsonb("params").$type<VoiceParams>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("voices_owner_idx").on(t.ownerId)],
+);
+
+export const characters = pgTable(
+  "characters",
+  {
+    id: id(),
+    /** null for presets */
+    ownerId: text("owner_id").references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    persona: text("persona").notNull().default(""),
+    description: text("description").notNull().default(""),
+    greeting: text("greeting").notNull().default(""),
+    alternateGreetings: jsonb("alternate_greetings").$type<string[]>().notNull().default([]),
+    exampleDialogue: text("example_dialogue").notNull().default(""),
+    scenario: jsonb("scenario").$type<Scenario>().notNull().default({ opponent: "", situation: "", background: "" }),
+    systemPrompt: text("system_prompt").notNull().default(""),
+    voiceId: text("voice_id").references(() => voices.id, { onDelete: "set null" }),
+    category: text("category").notNull().default(""),
+    tags: jsonb("tags").$type<string[]>().notNull().default([]),
+    /** a path under /public for presets, or /api/images/<id> for uploads; null = default portrait */
+    imageUrl: text("image_url"),
+    visibility: visibility("visibility").notNull().default("private"),
+    /** character-card `extensions` we don't interpret, kept for a faithful re-export */
+    extensions: jsonb("extensions").$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("characters_owner_idx").on(t.ownerId),
+    index("characters_visibility_idx").on(t.visibility),
+  ],
+);
+
+export const images = pgTable("images", {
+  id: id(),
+  ownerId: text("owner_id").references(() => users.id, { onDelete: "cascade" }),
+  contentType: text("content_type").notNull(),
+  sha256: text("sha256").notNull(),
+  bytes: bytea("bytes").notNull(),
+  createdAt: createdAt(),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Chat sessions and messages
+// ---------------------------------------------------------------------------------------------
+export const chatSessions = pgTable(
+  "chat_sessions",
+  {
+    id: id(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    characterId: text("character_id")
+      .notNull()
+      .references(() => characters.id, { onDelete: "cascade" }),
+    title: text("title"),
+    /** "auto" once the LLM named the chat, "user" after a rename (never overwritten) */
+    titleSource: text("title_source").$type<"auto" | "user">(),
+    scenario: jsonb("scenario").$type<Scenario>().notNull(),
+    model: text("model").notNull(),
+    settings: jsonb("settings").$type<SessionSettings>().notNull(),
+    summary: text("summary").notNull().default(""),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    lastMessageAt: timestamp("last_message_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("chat_sessions_user_recent_idx").on(t.userId, t.lastMessageAt.desc())],
+);
+
+export const messageRole = pgEnum("message_role", ["user", "assistant", "system"]);
+export const messageStatus = pgEnum("message_status", ["complete", "streaming", "stopped", "error"]);
+
+export const messages = pgTable(
+  "messages",
+  {
+    id: id(),
+    /** insertion order; the cursor for history pages */
+    seq: bigint("seq", { mode: "number" }).generatedAlwaysAsIdentity().notNull(),
+    sessionId: text("session_id")
+      .notNull()
+      .references(() => chatSessions.id, { onDelete: "cascade" }),
+    role: messageRole("role").notNull(),
+    content: text("content").notNull().default(""),
+    status: messageStatus("status").notNull().default("complete"),
+    error: text("error"),
+    /** the browser's id for a send, so a retried send is not stored twice */
+    clientId: text("client_id"),
+    model: text("model"),
+    promptTokens: integer("prompt_tokens"),
+    completionTokens: integer("completion_tokens"),
+    timeToFirstTokenMs: integer("ttft_ms"),
+    durationMs: integer("duration_ms"),
+    tokensPerSecond: real("tokens_per_second"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("messages_session_seq_idx").on(t.sessionId, t.seq),
+    uniqueIndex("messages_session_client_idx")
+      .on(t.sessionId, t.clientId)
+      .where(sql`${t.clientId} is not null`),
+  ],
+);
+
+export type User = typeof users.$inferSelect;
+export type Voice = typeof voices.$inferSelect;
+export type Character = typeof characters.$inferSelect;
+export type ChatSession = typeof chatSessions.$inferSelect;
+export type Message = typeof messages.$inferSelect;

@@ -1,0 +1,136 @@
+import { Ollama, type ChatResponse, type Message as OllamaMessage } from "ollama";
+import { env } from "@/lib/env.mjs";
+import { DomainError } from "@/server/errors";
+
+export type ChatMessage = Pick<OllamaMessage, "role" | "content">;
+
+/** A fetch that gives up after `ms`, for calls that must not hang (health, tags, titles). */
+function fetchWithTimeout(ms: number): typeof fetch {
+  return (input, init) => fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(ms) });
+}
+
+const holder = globalThis as unknown as { afOllama?: { host: string; stream: Ollama; quick: Ollama } };
+
+function clients() {
+  const { OLLAMA_HOST, OLLAMA_TIMEOUT_MS } = env();
+  if (holder.afOllama?.host !== OLLAMA_HOST) {
+    holder.afOllama = {
+      host: OLLAMA_HOST,
+      // Streams are bounded by the caller (stop, inactivity watchdog), never by a fixed timeout.
+      stream: new Ollama({ host: OLLAMA_HOST }),
+      quick: new Ollama({ host: OLLAMA_HOST, fetch: fetchWithTimeout(OLLAMA_TIMEOUT_MS) }),
+    };
+  }
+  return holder.afOllama;
+}
+
+interface ResponseErrorLike {
+  name: "ResponseError";
+  status_code: number;
+  error: string;
+}
+
+function isResponseError(error: unknown): error is ResponseErrorLike {
+  return error instanceof Error && error.name === "ResponseError" && "status_code" in error;
+}
+
+function isTimeout(error: unknown) {
+  return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
+}
+
+/** Turns whatever the client threw into the app's error vocabulary. */
+export function llmError(error: unknown, model: string): DomainError {
+  if (error instanceof DomainError) return error;
+  const host = env().OLLAMA_HOST;
+  if (isResponseError(error)) {
+    if (error.status_code === 404) {
+      return new DomainError(
+        "llm_model_missing",
+        `model ${model} is not installed on the Ollama server (\`ollama pull ${model}\`)`,
+        { model },
+      );
+    }
+    if (error.status_code === 503 || error.status_code === 429) {
+      return new DomainError("busy", "The language model server is busy. Try again shortly.");
+    }
+    return new DomainError("llm_failed", `The language model failed: ${error.error}`, { detail: error.error });
+  }
+  if (isTimeout(error)) {
+    return new DomainError("llm_timeout", `The language model server at ${host} did not answer in time.`, { host });
+  }
+  if (error instanceof TypeError) {
+    return new DomainError("llm_unreachable", `the language model server is unreachable at ${host}`, { host });
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return new DomainError("llm_failed", `The language model failed: ${detail}`, { detail });
+}
+
+export interface StreamChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  temperature: number;
+  maxTokens: number;
+  numCtx?: number;
+}
+
+/**
+ * Starts a streamed chat. HTTP errors (404 model, 500, unreachable) reject here, before any
+ * token; errors after that surface while iterating. `abort()` closes the connection to Ollama,
+ * which stops the generation there.
+ */
+export async function streamChat(request: StreamChatRequest) {
+  try {
+    return await clients().stream.chat({
+      model: request.model,
+      messages: request.messages,
+      stream: true,
+      options: {
+        temperature: request.temperature,
+        num_predict: request.maxTokens,
+        ...(request.numCtx ? { num_ctx: request.numCtx } : {}),
+      },
+    });
+  } catch (error) {
+    throw llmError(error, request.model);
+  }
+}
+
+/** A short non-streamed completion (titles, summaries). */
+export async function completeChat(request: StreamChatRequest): Promise<ChatResponse> {
+  try {
+    return await clients().quick.chat({
+      model: request.model,
+      messages: request.messages,
+      stream: false,
+      options: { temperature: request.temperature, num_predict: request.maxTokens },
+    });
+  } catch (error) {
+    throw llmError(error, request.model);
+  }
+}
+
+export async function listModels() {
+  try {
+    const { models } = await clients().quick.list();
+    return models.map((m) => ({
+      name: m.name,
+      parameterSize: m.details?.parameter_size ?? "",
+      family: m.details?.family ?? "",
+      sizeBytes: m.size,
+    }));
+  } catch (error) {
+    throw llmError(error, env().OLLAMA_MODEL);
+  }
+}
+
+export async function probeOllama() {
+  const { quick } = clients();
+  const [{ version }, { models }] = await Promise.all([quick.version(), quick.list()]);
+  const defaultModel = env().OLLAMA_MODEL;
+  return {
+    version,
+    defaultModel,
+    defaultModelPresent: models.some((m) => m.name === defaultModel || m.model === defaultModel),
+    fake: version.includes("fake"),
+  };
+}
