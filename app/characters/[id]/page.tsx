@@ -1,0 +1,97 @@
+import type { Metadata } from "next";
+import Image from "next/image";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { DEFAULT_PORTRAIT } from "@/components/character-card";
+import { StartChatForm } from "@/components/start-chat-form";
+import { serverCaller } from "@/lib/trpc/server";
+import { auth } from "@/server/auth";
+import { getI18n } from "@/server/i18n";
+
+async function loadCharacter(id: string) {
+  const caller = await serverCaller();
+  return caller.characters.get({ id }).catch((error: unknown) => {
+    if ((error as { code?: string }).code === "NOT_FOUND" || (error as { code?: string }).code === "BAD_REQUEST") notFound();
+    throw error;
+  });
+}
+
+export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
+  const character = await loadCharacter((await params).id);
+  return { title: character.name, description: character.description };
+}
+
+export default async function CharacterPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  const [{ t }, session, character] = await Promise.all([getI18n(), auth(), loadCharacter(id)]);
+  const examples = character.exampleDialogue
+    .split(/^<START>\s*$/m)
+    .map((block) => block.trim())
+    .filter(Boolean)
+    .slice(0, 2);
+  const fill = (text: string) => text.replace(/\{\{char\}\}/gi, character.name).replace(/\{\{user\}\}/gi, session?.user?.name ?? "나");
+
+  return (
+    <main className="mx-auto w-full max-w-6xl px-4 pt-6 pb-20 sm:px-6 sm:pt-10">
+      <Link href="/" className="text-sm text-zinc-400 hover:text-zinc-100">
+        ← {t("character.back")}
+      </Link>
+      <div className="mt-4 grid gap-6 md:grid-cols-[minmax(0,380px)_1fr] md:gap-10">
+        <div className="relative aspect-[4/5] overflow-hidden rounded-3xl border border-white/[0.07] bg-ink-800 md:sticky md:top-20 md:self-start">
+          <Image src={character.imageUrl ?? DEFAULT_PORTRAIT} alt={character.name} fill priority sizes="(max-width: 768px) 100vw, 380px" className="object-cover" />
+        </div>
+        <div className="min-w-0">
+          <div className="flex flex-wrap items-center gap-2">
+            {character.category && <span className="chip border-brand-400/30 bg-brand-500/15 text-brand-300">{character.category}</span>}
+            {character.ownerId === null && <span className="chip">{t("character.preset")}</span>}
+          </div>
+          <h1 className="mt-3 text-3xl font-extrabold tracking-tight sm:text-4xl" data-testid="character-name">
+            {character.name}
+          </h1>
+          <p className="mt-3 text-[15px] leading-relaxed text-zinc-300">{character.description}</p>
+          {character.tags.length > 0 && (
+            <div className="mt-4 flex flex-wrap gap-1.5">
+              {character.tags.map((tag) => (
+                <span key={tag} className="chip">
+                  #{tag}
+                </span>
+              ))}
+            </div>
+          )}
+
+          {character.greeting && (
+            <section className="mt-8">
+              <h2 className="text-sm font-semibold tracking-wide text-zinc-400 uppercase">{t("character.greeting")}</h2>
+              <p className="card mt-2 p-4 text-[15px] leading-relaxed whitespace-pre-line text-zinc-200">{fill(character.greeting)}</p>
+            </section>
+          )}
+
+          {examples.length > 0 && (
+            <section className="mt-8">
+              <h2 className="text-sm font-semibold tracking-wide text-zinc-400 uppercase">{t("character.sample")}</h2>
+              <div className="mt-2 space-y-2">
+                {examples.map((block, index) => (
+                  <p key={index} className="card p-4 text-sm leading-relaxed whitespace-pre-line text-zinc-300">
+                    {fill(block)}
+                  </p>
+                ))}
+              </div>
+            </section>
+          )}
+
+          <section className="card mt-8 p-5" id="start">
+            <h2 className="text-lg font-bold">{t("character.scenario")}</h2>
+            <p className="mt-1 text-sm text-zinc-400">{t("character.scenarioHint")}</p>
+            {session?.user ? (
+              <StartChatForm characterId={character.id} scenario={character.scenario} />
+            ) : (
+              <Link href={`/signin?callbackUrl=${encodeURIComponent(`/characters/${character.id}`)}`} className="btn-primary mt-4 w-full sm:w-auto">
+                {t("character.signInToChat")}
+              </Link>
+            )}
+          </section>
+        </div>
+      </div>
+    </main>
+  );
+}

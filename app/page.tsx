@@ -1,0 +1,71 @@
+import Image from "next/image";
+import Link from "next/link";
+import { CharacterCard, DEFAULT_PORTRAIT } from "@/components/character-card";
+import { serverCaller } from "@/lib/trpc/server";
+import { auth } from "@/server/auth";
+import { getI18n } from "@/server/i18n";
+
+export default async function HomePage() {
+  const [{ t, locale }, session, caller] = await Promise.all([getI18n(), auth(), serverCaller()]);
+  const [presets, recent] = await Promise.all([
+    caller.characters.presets(),
+    session?.user ? caller.sessions.list({ limit: 6 }) : Promise.resolve([]),
+  ]);
+  const dateFormat = new Intl.DateTimeFormat(locale, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+
+  return (
+    <main className="mx-auto w-full max-w-6xl px-4 pb-20 sm:px-6">
+      <section className="relative mt-6 overflow-hidden rounded-3xl border border-white/[0.07] bg-gradient-to-br from-brand-600/25 via-ink-850 to-accent-500/15 px-6 py-10 sm:mt-10 sm:px-10 sm:py-14">
+        <div className="pointer-events-none absolute -top-24 -right-16 size-72 rounded-full bg-accent-500/20 blur-3xl" />
+        <div className="pointer-events-none absolute -bottom-28 left-1/3 size-72 rounded-full bg-brand-500/20 blur-3xl" />
+        <div className="relative max-w-2xl">
+          <h1 className="text-3xl leading-tight font-extrabold tracking-tight text-balance sm:text-5xl">{t("home.heroTitle")}</h1>
+          <p className="mt-4 max-w-xl text-[15px] leading-relaxed text-zinc-300 sm:text-lg">{t("home.heroBody")}</p>
+        </div>
+      </section>
+
+      {recent.length > 0 && (
+        <section className="mt-10" data-testid="recent-chats">
+          <h2 className="text-lg font-bold sm:text-xl">{t("home.recent")}</h2>
+          <div className="mt-4 flex gap-3 overflow-x-auto pb-2 [scrollbar-width:thin]">
+            {recent.map((chat) => (
+              <Link
+                key={chat.id}
+                href={`/chat/${chat.id}`}
+                className="card flex min-w-64 items-center gap-3 p-3 transition hover:border-brand-400/40"
+              >
+                <Image
+                  src={chat.characterImage ?? DEFAULT_PORTRAIT}
+                  alt=""
+                  width={44}
+                  height={44}
+                  className="size-11 rounded-full object-cover"
+                />
+                <div className="min-w-0">
+                  <p className="truncate text-sm font-semibold">{chat.title ?? t("chat.untitled", { name: chat.characterName })}</p>
+                  <p className="text-xs text-zinc-500">{dateFormat.format(chat.lastMessageAt)}</p>
+                </div>
+              </Link>
+            ))}
+          </div>
+        </section>
+      )}
+
+      <section className="mt-10">
+        <div className="flex items-end justify-between gap-4">
+          <div>
+            <h2 className="text-lg font-bold sm:text-xl">{t("home.presets")}</h2>
+            <p className="mt-1 text-sm text-zinc-500">{t("home.presetsHint")}</p>
+          </div>
+        </div>
+        <div className="mt-5 grid grid-cols-2 gap-3 sm:gap-5 md:grid-cols-3 lg:grid-cols-4" data-testid="preset-gallery">
+          {presets.map((character) => (
+            <CharacterCard key={character.id} character={character} presetLabel={t("character.preset")} />
+          ))}
+        </div>
+      </section>
+
+      <footer className="mt-16 border-t border-white/[0.06] pt-6 text-center text-xs text-zinc-500">{t("footer.note")}</footer>
+    </main>
+  );
+}

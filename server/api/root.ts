@@ -1,0 +1,18 @@
+import { charactersRouter } from "./routers/characters";
+import { chatRouter } from "./routers/chat";
+import { healthRouter } from "./routers/health";
+import { sessionsRouter } from "./routers/sessions";
+import { voicesRouter } from "./routers/voices";
+import { createCallerFactory, createTRPCRouter } from "./trpc";
+
+export const appRouter = createTRPCRouter({
+  chat: chatRouter,
+  characters: charactersRouter,
+  voices: voicesRouter,
+  sessions: sessionsRouter,
+  health: healthRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+export const createCaller = createCallerFactory(appRouter);
