@@ -105,6 +105,8 @@ const DEFAULT_KEEP_ALIVE_MS = 5 * 60_000;
 const MODIFIED_AT = "2025-01-01T00:00:00Z";
 const HANGUL = /[\u1100-\u11FF\u3130-\u318F\uAC00-\uD7AF]/;
 const ECHO_LENGTH = 40;
+/** System prompts up to this length are task instructions (title, summary), not personas. */
+const TASK_PROMPT_MAX = 400;
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic replies
@@ -122,9 +124,12 @@ export function fakeReply(messages: readonly FakeChatMessage[]): string {
     .filter((m) => m.role === "system")
     .map((m) => m.content)
     .join("\n");
-  if (/\btitle\b/i.test(systemText) || systemText.includes("제목")) return fakeTitle(userTexts[0] ?? "");
+  // Only a short task instruction asks for a title or a summary; a long system prompt is a
+  // character's persona, which may mention titles or summaries in passing.
+  const task = systemText.length <= TASK_PROMPT_MAX ? systemText : "";
+  if (/\btitle\b/i.test(task) || task.includes("제목")) return fakeTitle(userTexts[0] ?? "");
 
-  const instructions = `${systemText}\n${lastUser}`;
+  const instructions = `${task}\n${lastUser}`;
   const echo = excerpt(lastUser);
   const korean = HANGUL.test(lastUser);
   if (/summar/i.test(instructions) || instructions.includes("요약")) {
@@ -141,8 +146,7 @@ function fakeTitle(firstUserText: string): string {
     .split(/\s+/)
     .filter(Boolean)
     .slice(0, 4);
-  if (words.length > 0) return words.join(" ");
-  return HANGUL.test(firstUserText) ? "새 대화" : "New chat";
+  return words.length > 0 ? words.join(" ") : "New chat";
 }
 
 /** First 40 characters (code points, never half a surrogate pair) with whitespace collapsed. */

@@ -1,0 +1,175 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { startFakeOllama, fakeReply, type FakeOllama } from "@/e2e/fakes/ollama";
+import { createUser, testDatabase } from "@/e2e/support/test-db";
+import { messages } from "@/server/db/schema";
+import { SessionModel } from "@/server/sessions/model";
+import type { PositionedEvent } from "./live-reply";
+import { ChatService } from "./service";
+
+let ollama: FakeOllama;
+const { db, sql } = testDatabase();
+
+beforeAll(async () => {
+  ollama = await startFakeOllama({ port: 0, tokenDelayMs: 5 });
+  process.env.OLLAMA_HOST = ollama.url;
+});
+afterAll(async () => {
+  await ollama.close();
+  await sql.end();
+});
+beforeEach(() => ollama.reset());
+
+async function newChat(name = "민지") {
+  const user = await createUser(db, name);
+  const session = await new SessionModel(db, user.id).create({ characterId: "preset-hermione" });
+  return { user, session, chat: new ChatService(db, user) };
+}
+
+async function readAll(events: AsyncIterable<PositionedEvent>) {
+  const seen: PositionedEvent[] = [];
+  for await (const event of events) seen.push(event);
+  return seen;
+}
+
+const textOf = (events: PositionedEvent[]) =>
+  events.map(({ event }) => (event.type === "delta" ? event.text : "")).join("");
+
+async function until(check: () => boolean | Promise<boolean>, what: string) {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("chat.send", () => {
+  it("saves the message, streams the reply from Ollama and saves it with token counts", async () => {
+    const { chat, session } = await newChat();
+    const { userMessage, reply } = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "안녕, 오늘 뭐 공부해?" });
+    expect(userMessage.content).toBe("안녕, 오늘 뭐 공부해?");
+    expect(reply.status).toBe("streaming");
+
+    const events = await readAll(chat.follow(reply.id, 0));
+    const expected = fakeReply([{ role: "user", content: "안녕, 오늘 뭐 공부해?" }]);
+    expect(textOf(events)).toBe(expected);
+    expect(events.filter((e) => e.event.type === "delta").length).toBeGreaterThan(1);
+    const last = events.at(-1)!.event;
+    expect(last.type).toBe("done");
+
+    const [saved] = await db.select().from(messages).where(eq(messages.id, reply.id));
+    expect(saved).toMatchObject({ content: expected, status: "complete", model: "qwen2.5:7b" });
+    expect(saved!.completionTokens).toBeGreaterThan(0);
+    expect(saved!.promptTokens).toBeGreaterThan(0);
+    expect(saved!.timeToFirstTokenMs).not.toBeNull();
+  });
+
+  it("sends Ollama the persona, the scenario and the conversation, greeting first", async () => {
+    const { chat, session } = await newChat("지우");
+    const { reply } = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "도서관 가자" });
+    await readAll(chat.follow(reply.id, 0));
+    const request = ollama.requests.at(-1) as { model: string; stream: boolean; messages: { role: string; content: string }[]; options: Record<string, unknown> };
+    expect(request.model).toBe("qwen2.5:7b");
+    expect(request.stream).toBe(true);
+    expect(request.options).toMatchObject({ temperature: 0.8, num_predict: 1024 });
+    expect(request.messages[0]?.role).toBe("system");
+    expect(request.messages[0]?.content).toContain("헤르미온느 그레인저는 호그와트 마법학교");
+    expect(request.messages[0]?.content).toContain("지우 is: 헤르미온느와 같은 학년의 그리핀도르 친구");
+    expect(request.messages.slice(1).map((m) => m.role)).toEqual(["assistant", "user"]);
+    expect(request.messages.at(-1)?.content).toBe("도서관 가자");
+  });
+
+  it("does not store a retried send twice", async () => {
+    const { chat, session } = await newChat();
+    const clientId = crypto.randomUUID();
+    const first = await chat.send({ sessionId: session.id, clientId, text: "한 번만" });
+    const again = await chat.send({ sessionId: session.id, clientId, text: "한 번만" });
+    expect(again.userMessage.id).toBe(first.userMessage.id);
+    expect(again.reply.id).toBe(first.reply.id);
+    await readAll(chat.follow(first.reply.id, 0));
+    const rows = await db.select().from(messages).where(eq(messages.sessionId, session.id));
+    expect(rows.filter((m) => m.role === "user")).toHaveLength(1);
+    expect(ollama.stats.completedChatStreams).toBe(1);
+  });
+
+  it("refuses a second message while the reply is still being written", async () => {
+    ollama.setBehaviour({ tokenDelayMs: 50 });
+    const { chat, session } = await newChat();
+    const { reply } = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "첫 번째" });
+    await expect(chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "두 번째" })).rejects.toMatchObject({
+      code: "reply_in_progress",
+    });
+    await chat.stop(reply.id);
+    await readAll(chat.follow(reply.id, 0));
+  });
+
+  it("resumes a reply from where the reader left off, without repeating text", async () => {
+    const { chat, session } = await newChat();
+    const { reply } = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "이어서 읽기" });
+    const full = textOf(await readAll(chat.follow(reply.id, 0)));
+    const resumed = await readAll(chat.follow(reply.id, 10));
+    expect(textOf(resumed)).toBe(full.slice(10));
+  });
+
+  it("keeps what the user wrote when the model is not installed, and says which model", async () => {
+    ollama.setBehaviour({ fault: "unknown-model" });
+    const { chat, session } = await newChat();
+    const { userMessage, reply } = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "모델 없음" });
+    const last = (await readAll(chat.follow(reply.id, 0))).at(-1)!.event;
+    expect(last).toMatchObject({ type: "error", code: "llm_model_missing" });
+    expect(last.type === "error" && last.message).toBe("model qwen2.5:7b is not installed on the Ollama server (`ollama pull qwen2.5:7b`)");
+    const [savedUser] = await db.select().from(messages).where(eq(messages.id, userMessage.id));
+    expect(savedUser?.content).toBe("모델 없음");
+    const [savedReply] = await db.select().from(messages).where(eq(messages.id, reply.id));
+    expect(savedReply?.status).toBe("error");
+  });
+
+  it("keeps the partial text of a reply that fails mid-stream, marked as failed, and can try again", async () => {
+    ollama.setBehaviour({ fault: "midstream-error", faultCount: 1 });
+    const { chat, session } = await newChat();
+    const { reply } = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "중간 실패" });
+    const events = await readAll(chat.follow(reply.id, 0));
+    expect(textOf(events).length).toBeGreaterThan(0);
+    const [failed] = await db.select().from(messages).where(eq(messages.id, reply.id));
+    expect(failed).toMatchObject({ status: "error", content: textOf(events), error: "The language model failed: fake mid-stream failure" });
+
+    const retried = await chat.retry(reply.id);
+    expect(retried.id).toBe(reply.id);
+    const again = await readAll(chat.follow(reply.id, 0));
+    expect(textOf(again)).toBe(fakeReply([{ role: "user", content: "중간 실패" }]));
+    const [fixed] = await db.select().from(messages).where(eq(messages.id, reply.id));
+    expect(fixed?.status).toBe("complete");
+  });
+});
+
+describe("chat.stop", () => {
+  it("closes the connection to Ollama and keeps the partial reply, marked stopped", async () => {
+    ollama.setBehaviour({ tokenDelayMs: 40 });
+    const { chat, session } = await newChat();
+    const { reply } = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "길게 말해 줘" });
+    const reading = readAll(chat.follow(reply.id, 0));
+    await until(async () => ollama.stats.activeChatStreams === 1, "the stream to start");
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await chat.stop(reply.id)).toEqual({ stopped: true });
+    const events = await reading;
+    expect(events.at(-1)?.event).toMatchObject({ type: "done", status: "stopped" });
+    await until(() => ollama.stats.abortedChatStreams === 1, "Ollama to see the connection closed");
+    expect(ollama.stats.completedChatStreams).toBe(0);
+    const [saved] = await db.select().from(messages).where(eq(messages.id, reply.id));
+    expect(saved?.status).toBe("stopped");
+    expect(saved!.content.length).toBeGreaterThan(0);
+    expect(fakeReply([{ role: "user", content: "길게 말해 줘" }]).startsWith(saved!.content)).toBe(true);
+  });
+
+  it("does not let one user stop or read another user's reply", async () => {
+    const owner = await newChat();
+    const other = await newChat("다른 사람");
+    const { reply } = await owner.chat.send({ sessionId: owner.session.id, clientId: crypto.randomUUID(), text: "비밀" });
+    await expect(other.chat.stop(reply.id)).rejects.toMatchObject({ code: "not_found" });
+    await expect(readAll(other.chat.follow(reply.id, 0))).rejects.toMatchObject({ code: "not_found" });
+    await expect(other.chat.send({ sessionId: owner.session.id, clientId: crypto.randomUUID(), text: "끼어들기" })).rejects.toMatchObject({
+      code: "not_found",
+    });
+    await readAll(owner.chat.follow(reply.id, 0));
+  });
+});
