@@ -13,6 +13,8 @@ export default defineConfig({
     include: ["**/*.test.ts"],
     exclude: ["node_modules/**", ".next/**", ".data/**", "e2e/**/*.spec.ts"],
     environment: "node",
+    // next-auth imports "next/server" without an extension; let Vite resolve it.
+    server: { deps: { inline: ["next-auth", "@auth/core"] } },
     globalSetup: ["e2e/support/vitest-postgres.ts"],
     testTimeout: 20_000,
     hookTimeout: 60_000,

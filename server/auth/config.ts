@@ -14,8 +14,12 @@ export const authConfig = {
   providers: [],
   callbacks: {
     authorized({ auth, request }) {
-      const needsUser = PROTECTED_PREFIXES.some((prefix) => request.nextUrl.pathname.startsWith(prefix));
-      return !needsUser || Boolean(auth?.user);
+      const { pathname, search } = request.nextUrl;
+      const needsUser = PROTECTED_PREFIXES.some((prefix) => pathname.startsWith(prefix));
+      if (!needsUser || auth?.user) return true;
+      // A relative callback: the sign-in page accepts same-site paths only.
+      const signIn = new URL(`/signin?callbackUrl=${encodeURIComponent(pathname + search)}`, request.nextUrl);
+      return Response.redirect(signIn);
     },
     jwt({ token, user }) {
       if (user?.id) token.sub = user.id;

@@ -1,0 +1,43 @@
+import { expect, type Locator, type Page } from "@playwright/test";
+
+export class ChatRoomPage {
+  readonly composer: Locator;
+  readonly messages: Locator;
+
+  constructor(readonly page: Page) {
+    this.composer = page.getByTestId("composer");
+    this.messages = page.getByTestId("message");
+  }
+
+  lastReply() {
+    return this.page.locator('[data-testid="message"][data-role="assistant"]').last();
+  }
+
+  userMessages() {
+    return this.page.locator('[data-testid="message"][data-role="user"]');
+  }
+
+  async send(text: string) {
+    await this.composer.fill(text);
+    await this.composer.press("Enter");
+  }
+
+  async waitForReplyDone() {
+    await expect(this.page.getByTestId("typing")).toHaveCount(0, { timeout: 30_000 });
+    await expect(this.lastReply()).toHaveAttribute("data-status", "complete");
+  }
+}
+
+export class CharacterPage {
+  constructor(readonly page: Page) {}
+
+  async open(id: string) {
+    await this.page.goto(`/characters/${id}`);
+  }
+
+  async startChat() {
+    await this.page.getByTestId("start-chat").click();
+    await this.page.waitForURL(/\/chat\/[\w-]+$/);
+    return new ChatRoomPage(this.page);
+  }
+}

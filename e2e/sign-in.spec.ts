@@ -1,0 +1,25 @@
+import { expect, test } from "./support/test";
+
+test.use({ storageState: { cookies: [], origins: [] } });
+
+test("a visitor signs in with Google, lands where they were going, and signs out", async ({ page }) => {
+  await page.goto("/characters/preset-seoyun");
+  await page.getByRole("link", { name: "로그인하고 대화하기" }).click();
+  await expect(page).toHaveURL(/\/signin\?callbackUrl=/);
+  // A production build without AUTH_DEV_LOGIN offers Google only.
+  await expect(page.getByTestId("dev-signin")).toHaveCount(0);
+  await page.getByTestId("google-signin").click();
+
+  await page.waitForURL((url) => url.pathname === "/characters/preset-seoyun");
+  await expect(page.getByTestId("user-avatar")).toHaveText("T");
+  await expect(page.getByTestId("start-chat")).toBeVisible();
+
+  await page.getByRole("button", { name: "로그아웃" }).click();
+  await expect(page.getByRole("link", { name: "로그인", exact: true })).toBeVisible();
+  await expect(page.getByTestId("user-avatar")).toHaveCount(0);
+});
+
+test("chat pages need a signed-in user", async ({ page }) => {
+  await page.goto("/chat/some-session");
+  await expect(page).toHaveURL(/\/signin\?callbackUrl=%2Fchat%2Fsome-session/);
+});
