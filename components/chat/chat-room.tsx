@@ -4,7 +4,7 @@ import { skipToken, useMutation, useQuery, useQueryClient } from "@tanstack/reac
 import { useSubscription } from "@trpc/tanstack-react-query";
 import Image from "next/image";
 import Link from "next/link";
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useCallback, useLayoutEffect, useRef, useState } from "react";
 import { describeError } from "@/lib/app-error";
 import { LIMITS } from "@/lib/schemas";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc/react";

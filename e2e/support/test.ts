@@ -44,6 +44,14 @@ const shotDir = path.resolve(import.meta.dirname, "../screenshots");
 
 /** Keeps a screenshot of what a person sees, for review (committed under e2e/screenshots). */
 export async function keepScreenshot(page: Page, name: string) {
-  await page.evaluate(() => document.fonts.ready);
+  // Fonts and the images on screen (next/image loads lazily) must be in before the picture.
+  await page.evaluate(async () => {
+    await document.fonts.ready;
+    const onScreen = [...document.images].filter((img) => {
+      const box = img.getBoundingClientRect();
+      return box.bottom > 0 && box.top < window.innerHeight;
+    });
+    await Promise.all(onScreen.map((img) => (img.loading === "lazy" ? ((img.loading = "eager"), img.decode()) : img.decode()).catch(() => {})));
+  });
   await page.screenshot({ path: path.join(shotDir, `${name}.png`) });
 }

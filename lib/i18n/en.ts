@@ -47,7 +47,7 @@ export const en = {
   "chat.newChat": "New chat",
   "chat.empty": "Say hello to start the conversation.",
   "chat.loadOlder": "Load earlier messages",
-  "chat.untitled": "Chat with {name}",
+  "chat.untitled": "{name} · New chat",
 
   "signin.title": "Sign in to Avatar Forge",
   "signin.body": "Your characters and chats are saved to your account, so you can continue on any device.",

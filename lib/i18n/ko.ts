@@ -48,7 +48,7 @@ export const ko: Record<MessageKey, string> = {
   "chat.newChat": "새 대화",
   "chat.empty": "인사를 건네며 대화를 시작해 보세요.",
   "chat.loadOlder": "이전 메시지 불러오기",
-  "chat.untitled": "{name}와(과)의 대화",
+  "chat.untitled": "{name} · 새 대화",
 
   "signin.title": "Avatar Forge 로그인",
   "signin.body": "캐릭터와 대화가 계정에 저장되어 어느 기기에서든 이어서 대화할 수 있어요.",

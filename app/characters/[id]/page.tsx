@@ -3,6 +3,7 @@ import Image from "next/image";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { DEFAULT_PORTRAIT } from "@/components/character-card";
+import { MessageText } from "@/components/chat/message-text";
 import { StartChatForm } from "@/components/start-chat-form";
 import { serverCaller } from "@/lib/trpc/server";
 import { auth } from "@/server/auth";
@@ -62,7 +63,7 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
           {character.greeting && (
             <section className="mt-8">
               <h2 className="text-sm font-semibold tracking-wide text-zinc-400 uppercase">{t("character.greeting")}</h2>
-              <p className="card mt-2 p-4 text-[15px] leading-relaxed whitespace-pre-line text-zinc-200">{fill(character.greeting)}</p>
+              <p className="card mt-2 p-4 text-[15px] leading-relaxed whitespace-pre-line text-zinc-200"><MessageText text={fill(character.greeting)} /></p>
             </section>
           )}
 
@@ -72,7 +73,7 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
               <div className="mt-2 space-y-2">
                 {examples.map((block, index) => (
                   <p key={index} className="card p-4 text-sm leading-relaxed whitespace-pre-line text-zinc-300">
-                    {fill(block)}
+                    <MessageText text={fill(block)} />
                   </p>
                 ))}
               </div>
