@@ -11,7 +11,7 @@ export const LIMITS = {
   tags: 20,
   tag: 32,
   alternateGreetings: 10,
-  scenarioField: 2_000,
+  scenarioField: 4_000,
 } as const;
 
 export const LANGUAGES = ["ko", "en", "ja", "zh", "yue", "auto", "auto_yue", "all_zh", "all_ja", "all_yue", "all_ko"] as const;
@@ -58,3 +58,101 @@ export const devSignInSchema = z.object({
   email: z.email("Enter a valid email address.").max(200),
   name: z.string().trim().max(LIMITS.name).optional().default(""),
 });
+
+// ---------------------------------------------------------------------------------------------
+// Characters and voices
+// ---------------------------------------------------------------------------------------------
+
+export const CHARACTER_LIMITS = {
+  name: 80,
+  description: 4_000,
+  persona: 12_000,
+  greeting: 4_000,
+  alternateGreetings: 10,
+  exampleDialogue: 8_000,
+  systemPrompt: 4_000,
+  category: 32,
+  tags: 30,
+  tag: 32,
+  /** Uploaded portraits and card PNGs */
+  imageBytes: 5 * 1024 * 1024,
+  /** Width × height, against decompression bombs */
+  imagePixels: 4096 * 4096,
+  /** A whole card file (PNG with its chunks, or JSON) */
+  cardBytes: 8 * 1024 * 1024,
+} as const;
+
+export const CATEGORIES = ["판타지", "일상", "추리", "SF", "힐링", "로맨스", "역사", "학습", "기타"] as const;
+
+const tagSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(CHARACTER_LIMITS.tag, `A tag can be at most ${CHARACTER_LIMITS.tag} characters.`)
+  .transform((tag) => tag.replace(/^#/, ""));
+
+const characterFields = z.object({
+  name: z.string().trim().min(1, "Give the character a name.").max(CHARACTER_LIMITS.name, `A name can be at most ${CHARACTER_LIMITS.name} characters.`),
+  description: trimmed(CHARACTER_LIMITS.description),
+  persona: trimmed(CHARACTER_LIMITS.persona),
+  greeting: trimmed(CHARACTER_LIMITS.greeting),
+  alternateGreetings: z
+    .array(trimmed(CHARACTER_LIMITS.greeting).min(1))
+    .max(CHARACTER_LIMITS.alternateGreetings, `At most ${CHARACTER_LIMITS.alternateGreetings} alternate greetings.`),
+  exampleDialogue: trimmed(CHARACTER_LIMITS.exampleDialogue),
+  scenario: scenarioSchema,
+  systemPrompt: trimmed(CHARACTER_LIMITS.systemPrompt),
+  voiceId: idSchema.nullable(),
+  category: trimmed(CHARACTER_LIMITS.category),
+  tags: z
+    .array(tagSchema)
+    .max(CHARACTER_LIMITS.tags, `At most ${CHARACTER_LIMITS.tags} tags.`)
+    .transform((tags) => [...new Set(tags)]),
+  visibility: z.enum(["private", "public"]),
+});
+
+/** A change to some fields of a character: what is not given stays as it was. */
+export const characterPatchSchema = characterFields.partial();
+
+/** Everything a person can set on a character; what is not given gets its empty default. */
+export const characterInputSchema = characterFields.extend({
+  description: characterFields.shape.description.default(""),
+  persona: characterFields.shape.persona.default(""),
+  greeting: characterFields.shape.greeting.default(""),
+  alternateGreetings: characterFields.shape.alternateGreetings.default([]),
+  exampleDialogue: characterFields.shape.exampleDialogue.default(""),
+  scenario: characterFields.shape.scenario.default({ opponent: "", situation: "", background: "" }),
+  systemPrompt: characterFields.shape.systemPrompt.default(""),
+  voiceId: characterFields.shape.voiceId.default(null),
+  category: characterFields.shape.category.default(""),
+  tags: characterFields.shape.tags.default([]),
+  visibility: characterFields.shape.visibility.default("private"),
+});
+export type CharacterInput = z.infer<typeof characterInputSchema>;
+
+export const VOICE_LIMITS = { name: 80, description: 500, path: 500, promptText: 1_000, auxPaths: 8 } as const;
+
+const voiceFields = z.object({
+  name: z.string().trim().min(1, "Give the voice a name.").max(VOICE_LIMITS.name),
+  description: trimmed(VOICE_LIMITS.description),
+  refAudioPath: z
+    .string()
+    .trim()
+    .min(1, "The reference audio path on the TTS server is required.")
+    .max(VOICE_LIMITS.path)
+    .refine((p) => !/[\0\r\n]/.test(p), "The path contains characters a file path cannot have."),
+  promptText: trimmed(VOICE_LIMITS.promptText),
+  promptLang: z.enum(LANGUAGES),
+  auxRefAudioPaths: z.array(z.string().trim().min(1).max(VOICE_LIMITS.path)).max(VOICE_LIMITS.auxPaths),
+  params: voiceParamsSchema,
+});
+
+export const voicePatchSchema = voiceFields.partial();
+
+export const voiceInputSchema = voiceFields.extend({
+  description: voiceFields.shape.description.default(""),
+  promptText: voiceFields.shape.promptText.default(""),
+  auxRefAudioPaths: voiceFields.shape.auxRefAudioPaths.default([]),
+  params: voiceFields.shape.params.default({}),
+});
+export type VoiceInput = z.infer<typeof voiceInputSchema>;

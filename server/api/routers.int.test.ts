@@ -76,7 +76,7 @@ describe("sessions", () => {
     const user = await createUser(db);
     const caller = callerFor(user);
     const error = await caller.sessions
-      .create({ characterId: "preset-aria", scenario: { opponent: "가".repeat(2001), situation: "", background: "" } })
+      .create({ characterId: "preset-aria", scenario: { opponent: "가".repeat(4001), situation: "", background: "" } })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "BAD_REQUEST" });
     expect(await caller.sessions.list()).toEqual([]);

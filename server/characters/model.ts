@@ -1,17 +1,61 @@
-import { and, asc, eq, isNull, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, ilike, isNull, isNotNull, lt, or, sql, type SQL } from "drizzle-orm";
+import type { CharacterInput } from "@/lib/schemas";
 import type { Database } from "@/server/db";
-import { characters } from "@/server/db/schema";
-import { notFound } from "@/server/errors";
+import { characters, images, type Character } from "@/server/db/schema";
+import { DomainError, notFound } from "@/server/errors";
+import { VoiceModel } from "@/server/voices/model";
 
-/** What `userId` may see: presets, public characters, and their own. */
-export function visibleTo(userId: string | null): SQL {
+export type GalleryScope = "all" | "presets" | "mine" | "public";
+
+export interface GalleryQuery {
+  scope: GalleryScope;
+  q?: string;
+  category?: string;
+  tag?: string;
+  cursor?: string | null;
+  limit: number;
+}
+
+/** Columns the gallery shows; persona and dialogue stay on the character page. */
+const summary = {
+  id: characters.id,
+  name: characters.name,
+  description: characters.description,
+  category: characters.category,
+  tags: characters.tags,
+  imageUrl: characters.imageUrl,
+  ownerId: characters.ownerId,
+  visibility: characters.visibility,
+  createdAt: characters.createdAt,
+};
+export type CharacterSummary = { [K in keyof typeof summary]: Character[K] };
+
+/** What `viewerId` may see: presets, public characters and their own — never deleted ones. */
+export function visibleTo(viewerId: string | null): SQL {
   const shared = or(isNull(characters.ownerId), eq(characters.visibility, "public"))!;
-  return userId ? or(shared, eq(characters.ownerId, userId))! : shared;
+  return and(isNull(characters.deletedAt), viewerId ? or(shared, eq(characters.ownerId, viewerId))! : shared)!;
+}
+
+/** `%` and `_` typed by a person are literal characters, not wildcards. */
+function likePattern(text: string) {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+function encodeCursor(row: { createdAt: Date; id: string }) {
+  return `${row.createdAt.toISOString()}|${row.id}`;
+}
+
+function decodeCursor(cursor: string) {
+  const [at, id] = cursor.split("|");
+  const date = new Date(at ?? "");
+  if (!id || Number.isNaN(date.getTime())) throw new DomainError("bad_input", "The page cursor is not valid.");
+  return { createdAt: date, id };
 }
 
 /**
- * Character reads for one viewer (null = signed out). Another user's private character is
- * simply not found, so its id leaks nothing.
+ * Characters as one viewer (null = signed out) sees them. Another user's private character is
+ * simply not found, so its id leaks nothing; presets and others' public characters can be read
+ * but not changed.
  */
 export class CharacterModel {
   constructor(
@@ -19,12 +63,68 @@ export class CharacterModel {
     private readonly viewerId: string | null,
   ) {}
 
+  private requireViewer() {
+    if (!this.viewerId) throw new DomainError("forbidden", "Sign in to manage characters.");
+    return this.viewerId;
+  }
+
   async listPresets() {
     return this.db
       .select()
       .from(characters)
-      .where(isNull(characters.ownerId))
-      .orderBy(asc(characters.createdAt), asc(characters.id));
+      .where(and(isNull(characters.ownerId), isNull(characters.deletedAt)))
+      .orderBy(characters.createdAt, characters.id);
+  }
+
+  async gallery(query: GalleryQuery) {
+    const scope: Record<GalleryScope, SQL> = {
+      all: visibleTo(this.viewerId),
+      presets: and(isNull(characters.ownerId), isNull(characters.deletedAt))!,
+      mine: and(eq(characters.ownerId, this.viewerId ?? ""), isNull(characters.deletedAt))!,
+      public: and(isNotNull(characters.ownerId), eq(characters.visibility, "public"), isNull(characters.deletedAt))!,
+    };
+    const after = query.cursor ? decodeCursor(query.cursor) : null;
+    const rows = await this.db
+      .select(summary)
+      .from(characters)
+      .where(
+        and(
+          scope[query.scope],
+          query.q ? ilike(characters.searchText, likePattern(query.q)) : undefined,
+          query.category ? eq(characters.category, query.category) : undefined,
+          query.tag ? sql`${characters.tags} @> ${JSON.stringify([query.tag])}::jsonb` : undefined,
+          after
+            ? or(
+                lt(characters.createdAt, after.createdAt),
+                and(eq(characters.createdAt, after.createdAt), lt(characters.id, after.id)),
+              )
+            : undefined,
+        ),
+      )
+      .orderBy(desc(characters.createdAt), desc(characters.id))
+      .limit(query.limit + 1);
+    const page = rows.slice(0, query.limit);
+    const last = page.at(-1);
+    return { items: page, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+  }
+
+  /** Categories and tags in use among what the viewer can see, most used first. */
+  async facets() {
+    const visible = visibleTo(this.viewerId);
+    const [categoryRows, tagRows] = await Promise.all([
+      this.db
+        .select({ value: characters.category, count: sql<number>`count(*)::int` })
+        .from(characters)
+        .where(and(visible, sql`${characters.category} <> ''`))
+        .groupBy(characters.category)
+        .orderBy(desc(sql`count(*)`), characters.category),
+      this.db.execute<{ value: string; count: number }>(
+        sql`select tag as value, count(*)::int as count
+            from ${characters}, jsonb_array_elements_text(${characters.tags}) as tag
+            where ${visible} group by tag order by count(*) desc, tag limit 30`,
+      ),
+    ]);
+    return { categories: categoryRows, tags: [...tagRows] };
   }
 
   async get(id: string) {
@@ -35,5 +135,110 @@ export class CharacterModel {
       .limit(1);
     if (!row) throw notFound("Character");
     return row;
+  }
+
+  /** A character the viewer may change: their own. Presets and others' public ones are FORBIDDEN. */
+  private async editable(id: string) {
+    const character = await this.get(id);
+    if (character.ownerId !== this.requireViewer()) {
+      throw new DomainError("forbidden", character.ownerId === null ? "Preset characters cannot be changed." : "Only the owner can change this character.");
+    }
+    return character;
+  }
+
+  /** An uploaded image becomes the portrait only if it is the viewer's own. */
+  private async imageUrlFor(imageId: string | null | undefined, current: string | null): Promise<string | null> {
+    if (imageId === undefined) return current;
+    if (imageId === null) return null;
+    const [image] = await this.db
+      .select({ id: images.id })
+      .from(images)
+      .where(and(eq(images.id, imageId), eq(images.ownerId, this.requireViewer())))
+      .limit(1);
+    if (!image) throw notFound("Image");
+    return `/api/images/${image.id}`;
+  }
+
+  private async checkVoice(voiceId: string | null | undefined) {
+    if (voiceId) await new VoiceModel(this.db, this.viewerId).get(voiceId);
+  }
+
+  async create(
+    input: CharacterInput & { imageId?: string | null },
+    card: { extensions?: Record<string, unknown>; cardExtras?: Record<string, unknown> } = {},
+  ) {
+    const ownerId = this.requireViewer();
+    await this.checkVoice(input.voiceId);
+    const { imageId, ...fields } = input;
+    const [row] = await this.db
+      .insert(characters)
+      .values({
+        ...fields,
+        ownerId,
+        imageUrl: await this.imageUrlFor(imageId, null),
+        extensions: card.extensions ?? {},
+        cardExtras: card.cardExtras ?? {},
+      })
+      .returning();
+    return row!;
+  }
+
+  async update(id: string, patch: Partial<CharacterInput> & { imageId?: string | null }) {
+    const character = await this.editable(id);
+    await this.checkVoice(patch.voiceId);
+    const { imageId, ...fields } = patch;
+    const [row] = await this.db
+      .update(characters)
+      .set({ ...fields, imageUrl: await this.imageUrlFor(imageId, character.imageUrl) })
+      .where(eq(characters.id, character.id))
+      .returning();
+    return row!;
+  }
+
+  /** A private copy of anything the viewer can see, presets included. */
+  async duplicate(id: string, copySuffix: string) {
+    const ownerId = this.requireViewer();
+    const source = await this.get(id);
+    const [row] = await this.db
+      .insert(characters)
+      .values({
+        name: `${source.name} ${copySuffix}`.slice(0, 80),
+        persona: source.persona,
+        description: source.description,
+        greeting: source.greeting,
+        alternateGreetings: source.alternateGreetings,
+        exampleDialogue: source.exampleDialogue,
+        scenario: source.scenario,
+        systemPrompt: source.systemPrompt,
+        // Someone else's private voice does not travel with a copy.
+        voiceId: await this.voiceIfVisible(source.voiceId),
+        category: source.category,
+        tags: source.tags,
+        imageUrl: source.imageUrl,
+        extensions: source.extensions,
+        cardExtras: source.cardExtras,
+        ownerId,
+        visibility: "private",
+      })
+      .returning();
+    return row!;
+  }
+
+  private async voiceIfVisible(voiceId: string | null) {
+    if (!voiceId) return null;
+    return new VoiceModel(this.db, this.viewerId).get(voiceId).then(
+      (voice) => voice.id,
+      () => null,
+    );
+  }
+
+  /**
+   * Hides the character everywhere. Chats that already use it keep working, so deleting a
+   * public character never takes away another person's conversation.
+   */
+  async delete(id: string) {
+    const character = await this.editable(id);
+    await this.db.update(characters).set({ deletedAt: new Date() }).where(eq(characters.id, character.id));
+    return { id: character.id };
   }
 }

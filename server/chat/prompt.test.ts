@@ -4,7 +4,7 @@ import { buildChatMessages, buildSystemPrompt, substitutePlaceholders } from "./
 const character = {
   name: "헤르미온느",
   persona: "{{char}}는 호그와트의 우등생이다. {{user}}의 친구.",
-  description: "책을 사랑하는 마녀",
+  cardExtras: { personality: "호기심 많고 고집 셈" },
   exampleDialogue: "<START>\n{{user}}: 안녕\n{{char}}: 어머, 안녕!",
   systemPrompt: "",
 };
@@ -24,6 +24,7 @@ describe("system prompt", () => {
     expect(prompt).toContain("Situation: 도서관");
     expect(prompt).toContain("Answer in the language 민지 writes in");
     expect(prompt).toContain("민지: 안녕\n헤르미온느: 어머, 안녕!");
+    expect(prompt).toContain("Personality: 호기심 많고 고집 셈");
     expect(prompt).not.toMatch(/\{\{|<START>/);
   });
 

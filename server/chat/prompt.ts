@@ -4,9 +4,10 @@ import type { ChatMessage } from "@/server/llm/ollama";
 export interface PromptCharacter {
   name: string;
   persona: string;
-  description: string;
   exampleDialogue: string;
   systemPrompt: string;
+  /** card fields without a column; `personality` joins the persona. Creator notes never reach prompts. */
+  cardExtras?: Record<string, unknown>;
 }
 
 export interface PromptTurn {
@@ -31,7 +32,7 @@ const ROLEPLAY_RULES = [
 export function buildSystemPrompt(character: PromptCharacter, scenario: Scenario, userName: string) {
   const sections = [
     `You are {{char}}, a character in an interactive role-play with {{user}}.`,
-    section("Character", [character.persona, character.description]),
+    section("Character", [character.persona, personalityOf(character)]),
     section("Scenario", [
       scenario.opponent && `{{user}} is: ${scenario.opponent}`,
       scenario.situation && `Situation: ${scenario.situation}`,
@@ -48,6 +49,11 @@ export function buildSystemPrompt(character: PromptCharacter, scenario: Scenario
     ? character.systemPrompt.replace(/\{\{original\}\}/gi, defaultPrompt)
     : defaultPrompt;
   return substitutePlaceholders(prompt, { char: character.name, user: userName });
+}
+
+function personalityOf(character: PromptCharacter) {
+  const personality = character.cardExtras?.personality;
+  return typeof personality === "string" && personality.trim() ? `Personality: ${personality.trim()}` : undefined;
 }
 
 function section(title: string, parts: (string | false | undefined)[]) {

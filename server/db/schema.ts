@@ -125,12 +125,23 @@ export const characters = pgTable(
     visibility: visibility("visibility").notNull().default("private"),
     /** character-card `extensions` we don't interpret, kept for a faithful re-export */
     extensions: jsonb("extensions").$type<Record<string, unknown>>().notNull().default({}),
+    /** card fields the app has no column for (personality, lorebook, creator, …), kept as written */
+    cardExtras: jsonb("card_extras").$type<Record<string, unknown>>().notNull().default({}),
+    /** what gallery search matches: name, description and tags, lower-cased */
+    /** set when deleted: hidden everywhere, but chats that used it keep working */
+    deletedAt: timestamp("deleted_at", { withTimezone: true, mode: "date" }),
+    searchText: text("search_text")
+      .notNull()
+      .generatedAlwaysAs(sql`lower(name || ' ' || description || ' ' || (tags)::text)`),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     index("characters_owner_idx").on(t.ownerId),
     index("characters_visibility_idx").on(t.visibility),
+    index("characters_recent_idx").on(t.createdAt.desc(), t.id.desc()),
+    // Substring search (Korean included) with pg_trgm, created in migration 0001.
+    index("characters_search_idx").using("gin", sql`${t.searchText} gin_trgm_ops`),
   ],
 );
 

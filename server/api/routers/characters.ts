@@ -1,13 +1,72 @@
 import { z } from "zod";
-import { idSchema } from "@/lib/schemas";
+import { CATEGORIES, CHARACTER_LIMITS, characterInputSchema, characterPatchSchema, idSchema } from "@/lib/schemas";
+import { exportCharacterCard, importCharacterCard, uploadPortrait } from "@/server/characters/cards";
 import { CharacterModel } from "@/server/characters/model";
-import { createTRPCRouter, publicProcedure } from "../trpc";
+import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc";
 
 const withCharacters = publicProcedure.use(({ ctx, next }) =>
   next({ ctx: { characters: new CharacterModel(ctx.db, ctx.session?.user?.id ?? null) } }),
 );
+const withOwnCharacters = protectedProcedure.use(({ ctx, next }) =>
+  next({ ctx: { characters: new CharacterModel(ctx.db, ctx.user.id) } }),
+);
+
+/** Base64 of at most `bytes` bytes (4 characters per 3 bytes). */
+const base64Of = (bytes: number, what: string) =>
+  z
+    .string()
+    .min(1, `The ${what} is empty.`)
+    .max(Math.ceil(bytes / 3) * 4, `The ${what} is larger than ${Math.round(bytes / 1024 / 1024)} MB.`)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, `The ${what} is not valid base64.`);
+
+const imageIdSchema = idSchema.nullable().optional();
 
 export const charactersRouter = createTRPCRouter({
   presets: withCharacters.query(({ ctx }) => ctx.characters.listPresets()),
+
+  gallery: withCharacters
+    .input(
+      z.object({
+        scope: z.enum(["all", "presets", "mine", "public"]).default("all"),
+        q: z.string().trim().max(100).optional(),
+        category: z.string().trim().max(CHARACTER_LIMITS.category).optional(),
+        tag: z.string().trim().max(CHARACTER_LIMITS.tag).optional(),
+        cursor: z.string().max(200).nullish(),
+        limit: z.number().int().min(1).max(60).default(24),
+      }),
+    )
+    .query(({ ctx, input }) => ctx.characters.gallery(input)),
+
+  facets: withCharacters.query(async ({ ctx }) => ({ ...(await ctx.characters.facets()), suggestedCategories: CATEGORIES })),
+
   get: withCharacters.input(z.object({ id: idSchema })).query(({ ctx, input }) => ctx.characters.get(input.id)),
+
+  create: withOwnCharacters
+    .input(characterInputSchema.extend({ imageId: imageIdSchema }))
+    .mutation(({ ctx, input }) => ctx.characters.create(input)),
+
+  update: withOwnCharacters
+    .input(z.object({ id: idSchema, data: characterPatchSchema.extend({ imageId: imageIdSchema }) }))
+    .mutation(({ ctx, input }) => ctx.characters.update(input.id, input.data)),
+
+  duplicate: withOwnCharacters
+    .input(z.object({ id: idSchema, copySuffix: z.string().trim().min(1).max(20).default("(copy)") }))
+    .mutation(({ ctx, input }) => ctx.characters.duplicate(input.id, input.copySuffix)),
+
+  delete: withOwnCharacters.input(z.object({ id: idSchema })).mutation(({ ctx, input }) => ctx.characters.delete(input.id)),
+
+  /** A portrait (PNG, JPEG or WebP by its bytes); returns the id to pass to create/update. */
+  uploadImage: protectedProcedure
+    .input(z.object({ dataBase64: base64Of(CHARACTER_LIMITS.imageBytes, "image") }))
+    .mutation(({ ctx, input }) => uploadPortrait(ctx.db, ctx.user.id, Buffer.from(input.dataBase64, "base64"))),
+
+  /** A Character Card V1/V2/V3, PNG or JSON, becomes a new private character. */
+  importCard: protectedProcedure
+    .input(z.object({ dataBase64: base64Of(CHARACTER_LIMITS.cardBytes, "card file") }))
+    .mutation(({ ctx, input }) => importCharacterCard(ctx.db, ctx.user.id, Buffer.from(input.dataBase64, "base64"))),
+
+  /** Any visible character as a V2+V3 PNG card (with its portrait) or a V3 JSON card. */
+  exportCard: withCharacters
+    .input(z.object({ id: idSchema, format: z.enum(["png", "json"]) }))
+    .query(({ ctx, input }) => exportCharacterCard(ctx.db, ctx.session?.user?.id ?? null, input.id, input.format)),
 });

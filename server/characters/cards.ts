@@ -1,0 +1,104 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { and, eq } from "drizzle-orm";
+import { voiceInputSchema } from "@/lib/schemas";
+import { exportCardJson, exportCardPng, parseCardFile, type CardVoice } from "@/server/cards/card";
+import type { Database } from "@/server/db";
+import { images, type Character, type Voice } from "@/server/db/schema";
+import { preparePortrait } from "@/server/images/process";
+import { VoiceModel } from "@/server/voices/model";
+import { CharacterModel } from "./model";
+
+const DEFAULT_PORTRAIT = "/characters/default.png";
+
+/** Stores a checked, re-encoded portrait; the same picture uploaded twice is stored once. */
+export async function uploadPortrait(db: Database, ownerId: string, bytes: Buffer) {
+  const portrait = await preparePortrait(bytes);
+  const [existing] = await db
+    .select({ id: images.id })
+    .from(images)
+    .where(and(eq(images.ownerId, ownerId), eq(images.sha256, portrait.sha256)))
+    .limit(1);
+  const id =
+    existing?.id ??
+    (
+      await db
+        .insert(images)
+        .values({ ownerId, contentType: portrait.contentType, sha256: portrait.sha256, bytes: portrait.bytes })
+        .returning({ id: images.id })
+    )[0]!.id;
+  return { imageId: id, imageUrl: `/api/images/${id}`, width: portrait.width, height: portrait.height };
+}
+
+/** The card's voice: one the user can already use, or a new voice of theirs made from the card. */
+async function voiceForImport(voices: VoiceModel, voice: CardVoice | null): Promise<string | null> {
+  if (!voice) return null;
+  const known = await voices.get(voice.id).catch(() => null);
+  if (known) return known.id;
+  const parsed = voiceInputSchema.safeParse({
+    name: voice.name,
+    refAudioPath: voice.refAudioPath,
+    promptText: voice.promptText,
+    promptLang: voice.promptLang,
+    params: voice.params,
+  });
+  return parsed.success ? (await voices.create(parsed.data)).id : null;
+}
+
+/**
+ * A card file (PNG or JSON, V1/V2/V3) becomes a new private character. Everything is checked
+ * before anything is written, so a bad file creates nothing.
+ */
+export async function importCharacterCard(db: Database, userId: string, bytes: Buffer) {
+  const { character, portrait } = parseCardFile(bytes);
+  const prepared = portrait ? await preparePortrait(portrait) : null;
+  const voiceId = await voiceForImport(new VoiceModel(db, userId), character.voice);
+  const image = prepared ? await uploadPortrait(db, userId, prepared.bytes) : null;
+  const { extensions, cardExtras, voice: _voice, ...fields } = character;
+  return new CharacterModel(db, userId).create(
+    { ...fields, voiceId, visibility: "private", imageId: image?.imageId ?? null },
+    { extensions, cardExtras },
+  );
+}
+
+async function portraitBytes(db: Database, imageUrl: string | null): Promise<Buffer> {
+  const url = imageUrl ?? DEFAULT_PORTRAIT;
+  const uploaded = url.match(/^\/api\/images\/([\w-]+)$/);
+  if (uploaded) {
+    const [row] = await db.select({ bytes: images.bytes }).from(images).where(eq(images.id, uploaded[1]!)).limit(1);
+    if (row) return row.bytes;
+  }
+  // Presets keep their portraits in public/; `url` came from our own seed data, never from a user.
+  const file = path.join(process.cwd(), "public", path.normalize(url.startsWith("/api/") ? DEFAULT_PORTRAIT : url));
+  return readFile(file);
+}
+
+function cardVoice(voice: Voice | null): CardVoice | null {
+  if (!voice) return null;
+  return {
+    id: voice.id,
+    name: voice.name,
+    refAudioPath: voice.refAudioPath,
+    promptText: voice.promptText,
+    promptLang: voice.promptLang,
+    params: voice.params,
+  };
+}
+
+function fileName(character: Character, extension: string) {
+  const safe = character.name.replace(/[\\/:*?"<>|\u0000-\u001f]/g, "").trim() || "character";
+  return `${safe}.${extension}`;
+}
+
+/** Any character the viewer can see, as a PNG card (portrait + V2 and V3 chunks) or V3 JSON. */
+export async function exportCharacterCard(db: Database, viewerId: string | null, id: string, format: "png" | "json") {
+  const character = await new CharacterModel(db, viewerId).get(id);
+  const voice = character.voiceId ? await new VoiceModel(db, viewerId).get(character.voiceId).catch(() => null) : null;
+  const exportable = { ...character, voice: cardVoice(voice) };
+  if (format === "json") {
+    const json = exportCardJson(exportable);
+    return { fileName: fileName(character, "json"), contentType: "application/json", dataBase64: Buffer.from(json, "utf8").toString("base64") };
+  }
+  const png = await exportCardPng(exportable, await portraitBytes(db, character.imageUrl));
+  return { fileName: fileName(character, "png"), contentType: "image/png", dataBase64: png.toString("base64") };
+}

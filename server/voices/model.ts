@@ -1,0 +1,70 @@
+import { and, asc, eq, isNull, or, sql } from "drizzle-orm";
+import type { VoiceInput } from "@/lib/schemas";
+import type { Database } from "@/server/db";
+import { DEFAULT_VOICE_ID } from "@/server/db/presets";
+import { voices } from "@/server/db/schema";
+import { DomainError, notFound } from "@/server/errors";
+
+/** Voices one viewer can use: the presets and their own. Others' voices are not found. */
+export class VoiceModel {
+  constructor(
+    private readonly db: Database,
+    private readonly viewerId: string | null,
+  ) {}
+
+  private visible() {
+    return this.viewerId ? or(isNull(voices.ownerId), eq(voices.ownerId, this.viewerId))! : isNull(voices.ownerId);
+  }
+
+  async list() {
+    const rows = await this.db
+      .select()
+      .from(voices)
+      .where(this.visible())
+      // Presets first, then the viewer's own by name.
+      .orderBy(sql`${voices.ownerId} is not null`, asc(voices.name));
+    return { voices: rows, defaultVoiceId: DEFAULT_VOICE_ID };
+  }
+
+  async get(id: string) {
+    const [row] = await this.db
+      .select()
+      .from(voices)
+      .where(and(eq(voices.id, id), this.visible()))
+      .limit(1);
+    if (!row) throw notFound("Voice");
+    return row;
+  }
+
+  private requireViewer() {
+    if (!this.viewerId) throw new DomainError("forbidden", "Sign in to manage voices.");
+    return this.viewerId;
+  }
+
+  private async own(id: string) {
+    const voice = await this.get(id);
+    if (voice.ownerId === null) throw new DomainError("forbidden", "Preset voices cannot be changed.");
+    return voice;
+  }
+
+  async create(input: VoiceInput) {
+    const [row] = await this.db
+      .insert(voices)
+      .values({ ...input, ownerId: this.requireViewer() })
+      .returning();
+    return row!;
+  }
+
+  async update(id: string, patch: Partial<VoiceInput>) {
+    const voice = await this.own(id);
+    const [row] = await this.db.update(voices).set(patch).where(eq(voices.id, voice.id)).returning();
+    return row!;
+  }
+
+  /** Characters that used the voice fall back to the default voice (the column is set null). */
+  async delete(id: string) {
+    const voice = await this.own(id);
+    await this.db.delete(voices).where(eq(voices.id, voice.id));
+    return { id: voice.id };
+  }
+}
