@@ -9,7 +9,7 @@ export default async function HomePage() {
   const [{ t, locale }, session, caller] = await Promise.all([getI18n(), auth(), serverCaller()]);
   const [presets, recent] = await Promise.all([
     caller.characters.presets(),
-    session?.user ? caller.sessions.list({ limit: 6 }) : Promise.resolve([]),
+    session?.user ? caller.sessions.list({ limit: 6 }).then((page) => page.items) : Promise.resolve([]),
   ]);
   const dateFormat = new Intl.DateTimeFormat(locale, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
 

@@ -60,7 +60,7 @@ describe("sessions", () => {
       scenario: { opponent: "새로 온 정비사", situation: "엔진실", background: "" },
     });
     expect(custom.scenario).toEqual({ opponent: "새로 온 정비사", situation: "엔진실", background: "" });
-    expect((await caller.sessions.list()).map((s) => s.id)).toEqual([custom.id, session.id]);
+    expect((await caller.sessions.list()).items.map((s) => s.id)).toEqual([custom.id, session.id]);
   });
 
   it("hides one user's chats from another (NOT_FOUND, never FORBIDDEN)", async () => {
@@ -69,7 +69,7 @@ describe("sessions", () => {
     const session = await owner.sessions.create({ characterId: "preset-sunja" });
     await expect(other.sessions.get({ id: session.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(other.sessions.messages({ sessionId: session.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
-    expect(await other.sessions.list()).toEqual([]);
+    expect((await other.sessions.list()).items).toEqual([]);
   });
 
   it("rejects bad input with field errors and creates nothing", async () => {
@@ -79,7 +79,7 @@ describe("sessions", () => {
       .create({ characterId: "preset-aria", scenario: { opponent: "가".repeat(4001), situation: "", background: "" } })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "BAD_REQUEST" });
-    expect(await caller.sessions.list()).toEqual([]);
+    expect((await caller.sessions.list()).items).toEqual([]);
     await expect(caller.sessions.create({ characterId: "preset-aria", settings: { temperature: 5 } })).rejects.toMatchObject({
       code: "BAD_REQUEST",
     });

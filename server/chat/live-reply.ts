@@ -14,10 +14,13 @@ export interface ReplyStats {
  */
 export type ReplyEvent =
   | { type: "delta"; text: string }
+  /** Older turns were folded into the chat's running summary before this reply. */
+  | { type: "notice"; kind: "memory_summarized"; turns: number }
   | { type: "done"; status: "complete" | "stopped"; content: string; stats: ReplyStats }
   | { type: "error"; status: "error"; content: string; code: AppErrorCode; message: string };
 
 export type FinalEvent = Extract<ReplyEvent, { type: "done" | "error" }>;
+export type NoticeEvent = Extract<ReplyEvent, { type: "notice" }>;
 
 /** An event and the reply length after it: the resume point a reconnecting client sends back. */
 export interface PositionedEvent {
@@ -32,6 +35,7 @@ export interface PositionedEvent {
 export class LiveReply {
   text = "";
   final: FinalEvent | null = null;
+  readonly notices: NoticeEvent[] = [];
   private wake: () => void = () => {};
   private changed: Promise<void> = this.nextChange();
 
@@ -58,6 +62,12 @@ export class LiveReply {
     this.notify();
   }
 
+  notice(event: NoticeEvent) {
+    if (this.final) return;
+    this.notices.push(event);
+    this.notify();
+  }
+
   finish(event: FinalEvent) {
     if (this.final) return;
     this.final = event;
@@ -66,8 +76,14 @@ export class LiveReply {
 
   async *follow(from: number, signal?: AbortSignal): AsyncGenerator<PositionedEvent> {
     let offset = Math.max(0, Math.min(from, this.text.length));
+    // A reader resuming mid-reply has seen the notices already.
+    let noticesSeen = from > 0 ? this.notices.length : 0;
     const aborted = new Promise<void>((resolve) => signal?.addEventListener("abort", () => resolve(), { once: true }));
     while (!signal?.aborted) {
+      if (this.notices.length > noticesSeen) {
+        yield { offset, event: this.notices[noticesSeen++]! };
+        continue;
+      }
       if (this.text.length > offset) {
         const text = this.text.slice(offset);
         offset = this.text.length;

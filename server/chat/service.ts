@@ -1,17 +1,13 @@
-import { and, desc, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, sql } from "drizzle-orm";
 import type { Database } from "@/server/db";
-import { chatSessions, messages, type Message } from "@/server/db/schema";
+import { chatSessions, generationSlots, messages, type Message } from "@/server/db/schema";
 import { DomainError, notFound } from "@/server/errors";
-import { streamChat, llmError, type StreamChatRequest } from "@/server/llm/ollama";
 import { SessionModel } from "@/server/sessions/model";
-import { LiveReply, liveReplies, type FinalEvent, type PositionedEvent, type ReplyStats } from "./live-reply";
-import { buildChatMessages, type PromptTurn } from "./prompt";
+import { FLUSH_INTERVAL_MS, startReply, stopRequests } from "./engine";
+import { liveReplies, type FinalEvent, type PositionedEvent, type ReplyStats } from "./live-reply";
+import { acquireSlot, checkRateLimit, hasLiveSlot, releaseSlot } from "./slots";
 
-/** How often a growing reply is written to the database, so a crash loses at most this much. */
-const FLUSH_INTERVAL_MS = 400;
-/** A reply with no progress for this long, and no process writing it, was cut off by a crash. */
-const ABANDONED_AFTER_MS = 30_000;
-const HISTORY_TURNS = 40;
+type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 export interface SendInput {
   sessionId: string;
@@ -19,7 +15,7 @@ export interface SendInput {
   text: string;
 }
 
-/** Chat actions of one signed-in user. */
+/** Chat actions of one signed-in user; everything is scoped to their own chats. */
 export class ChatService {
   private readonly sessions: SessionModel;
 
@@ -30,108 +26,96 @@ export class ChatService {
     this.sessions = new SessionModel(db, user.id);
   }
 
+  private get userName() {
+    return this.user.name || "User";
+  }
+
   /**
-   * Saves the user's message and starts the reply. The user message is committed before
-   * anything can fail; a retried send (same clientId) returns the first send's messages.
+   * Order of work: validate → limits → save the user's message → write the reply in the
+   * background. A retried send (same clientId) returns the first send's messages.
    */
   async send(input: SendInput): Promise<{ userMessage: Message; reply: Message }> {
-    const { session, character } = await this.sessions.get(input.sessionId);
-    const saved = await this.db.transaction(async (tx) => {
-      // Serialises sends per session: one reply at a time.
-      await tx.execute(sql`select 1 from ${chatSessions} where ${chatSessions.id} = ${session.id} for update`);
-      const [existing] = await tx
-        .select()
-        .from(messages)
-        .where(and(eq(messages.sessionId, session.id), eq(messages.clientId, input.clientId)))
-        .limit(1);
-      if (existing) {
-        const [reply] = await tx
-          .select()
-          .from(messages)
-          .where(and(eq(messages.sessionId, session.id), gt(messages.seq, existing.seq), eq(messages.role, "assistant")))
-          .orderBy(messages.seq)
-          .limit(1);
-        return { userMessage: existing, reply, repeated: true };
-      }
-      const writing = await tx
-        .select({ id: messages.id, updatedAt: messages.updatedAt })
-        .from(messages)
-        .where(and(eq(messages.sessionId, session.id), eq(messages.status, "streaming")));
-      const active = writing.filter((m) => liveReplies.has(m.id) || Date.now() - m.updatedAt.getTime() < ABANDONED_AFTER_MS);
-      if (active.length > 0) {
-        throw new DomainError("reply_in_progress", "The character is still replying. Wait for it or stop it first.");
-      }
-      const abandoned = writing.filter((m) => !active.includes(m));
-      if (abandoned.length > 0) {
-        await tx
-          .update(messages)
-          .set({ status: "stopped", error: "interrupted" })
-          .where(inArray(messages.id, abandoned.map((m) => m.id)));
-      }
-      const [userMessage] = await tx
-        .insert(messages)
-        .values({ sessionId: session.id, role: "user", content: input.text, clientId: input.clientId })
-        .returning();
-      const [reply] = await tx
-        .insert(messages)
-        .values({ sessionId: session.id, role: "assistant", content: "", status: "streaming", model: session.model })
-        .returning();
-      await tx.update(chatSessions).set({ lastMessageAt: new Date() }).where(eq(chatSessions.id, session.id));
-      return { userMessage: userMessage!, reply, repeated: false };
-    });
-    if (!saved.reply) throw new Error("the reply row is missing");
-    if (saved.repeated) return { userMessage: saved.userMessage, reply: saved.reply };
+    const { session } = await this.sessions.get(input.sessionId);
+    const repeated = await this.findSend(session.id, input.clientId);
+    if (repeated) return repeated;
 
-    startReply(this.db, saved.reply, await this.replyRequest(session, character));
-    return { userMessage: saved.userMessage, reply: saved.reply };
-  }
-
-  /** The request for the next reply: the prompt from everything said so far. */
-  private async replyRequest(
-    session: Awaited<ReturnType<SessionModel["get"]>>["session"],
-    character: Awaited<ReturnType<SessionModel["get"]>>["character"],
-  ): Promise<StreamChatRequest> {
-    const history = (await this.sessions.turns(session.id))
-      .filter((m) => m.role !== "system" && m.status !== "streaming" && m.status !== "error" && m.content.trim())
-      .slice(-HISTORY_TURNS) as PromptTurn[];
-    return {
-      model: session.model,
-      messages: buildChatMessages({
-        character,
-        scenario: session.scenario,
-        userName: this.user.name || "User",
-        summary: session.summary,
-        turns: history,
+    return this.withReplySlot(async (replyId) =>
+      this.db.transaction(async (tx) => {
+        await this.lockIdle(tx, session.id);
+        const [userMessage] = await tx
+          .insert(messages)
+          .values({ sessionId: session.id, role: "user", content: input.text, clientId: input.clientId })
+          .returning();
+        const reply = await this.insertReply(tx, session.id, session.model, replyId);
+        return { userMessage: userMessage!, reply };
       }),
-      temperature: session.settings.temperature,
-      maxTokens: session.settings.maxTokens,
-    };
+    );
   }
 
-  /** Writes a failed or stopped last reply again, in place; the user's message stays as it was. */
-  async retry(messageId: string): Promise<Message> {
-    const message = await this.ownedMessage(messageId);
-    const { session, character } = await this.sessions.get(message.sessionId);
-    const reply = await this.db.transaction(async (tx) => {
-      await tx.execute(sql`select 1 from ${chatSessions} where ${chatSessions.id} = ${session.id} for update`);
-      const [last] = await tx
-        .select()
-        .from(messages)
-        .where(eq(messages.sessionId, session.id))
-        .orderBy(desc(messages.seq))
-        .limit(1);
-      if (last?.id !== message.id || message.role !== "assistant" || (last.status !== "error" && last.status !== "stopped")) {
-        throw new DomainError("bad_input", "Only a failed or stopped last reply can be tried again.");
-      }
-      const [updated] = await tx
+  private async findSend(sessionId: string, clientId: string) {
+    const [userMessage] = await this.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.sessionId, sessionId), eq(messages.clientId, clientId)))
+      .limit(1);
+    if (!userMessage) return null;
+    const [reply] = await this.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.sessionId, sessionId), gt(messages.seq, userMessage.seq), eq(messages.role, "assistant")))
+      .orderBy(asc(messages.seq))
+      .limit(1);
+    if (!reply) throw new DomainError("reply_in_progress", "This message was already sent.");
+    return { userMessage, reply };
+  }
+
+  /**
+   * Runs `write` (which stores the reply row under the given id) holding a generation slot,
+   * then starts the reply. Over the limits nothing is written at all.
+   */
+  private async withReplySlot<T extends { reply: Message }>(write: (replyId: string) => Promise<T>): Promise<T> {
+    await checkRateLimit(this.db, this.user.id);
+    const replyId = crypto.randomUUID();
+    await acquireSlot(this.db, replyId, this.user.id);
+    let written: T;
+    try {
+      written = await write(replyId);
+    } catch (error) {
+      await releaseSlot(this.db, replyId);
+      throw error;
+    }
+    startReply(this.db, { reply: written.reply, userName: this.userName });
+    return written;
+  }
+
+  /**
+   * Locks the chat for this transaction and makes sure no reply is being written in it: one
+   * reply at a time per chat. A reply left 'streaming' by a crashed instance is closed as stopped.
+   */
+  private async lockIdle(tx: Tx, sessionId: string) {
+    await tx.execute(sql`select 1 from ${chatSessions} where ${chatSessions.id} = ${sessionId} for update`);
+    const writing = await tx
+      .select({ id: messages.id, live: sql<boolean>`exists (select 1 from ${generationSlots} where ${generationSlots.messageId} = ${messages.id} and ${generationSlots.leaseUntil} > now())` })
+      .from(messages)
+      .where(and(eq(messages.sessionId, sessionId), eq(messages.status, "streaming")));
+    if (writing.some((m) => m.live)) {
+      throw new DomainError("reply_in_progress", "The character is still replying. Wait for it or stop it first.");
+    }
+    if (writing.length > 0) {
+      await tx
         .update(messages)
-        .set({ content: "", status: "streaming", error: null, model: session.model })
-        .where(eq(messages.id, message.id))
-        .returning();
-      return updated!;
-    });
-    startReply(this.db, reply, await this.replyRequest(session, character));
-    return reply;
+        .set({ status: "stopped", error: "interrupted" })
+        .where(inArray(messages.id, writing.map((m) => m.id)));
+    }
+  }
+
+  private async insertReply(tx: Tx, sessionId: string, model: string, id: string, swipeGroup: string | null = null) {
+    const [reply] = await tx
+      .insert(messages)
+      .values({ id, sessionId, role: "assistant", content: "", status: "streaming", model, swipeGroup })
+      .returning();
+    await tx.update(chatSessions).set({ lastMessageAt: new Date() }).where(eq(chatSessions.id, sessionId));
+    return reply!;
   }
 
   private async ownedMessage(messageId: string) {
@@ -145,16 +129,134 @@ export class ChatService {
     return row.message;
   }
 
+  /** The newest active message of the chat (the end of the conversation). */
+  private async lastActive(tx: Tx | Database, sessionId: string) {
+    const [last] = await tx
+      .select()
+      .from(messages)
+      .where(and(eq(messages.sessionId, sessionId), eq(messages.active, true)))
+      .orderBy(desc(messages.seq))
+      .limit(1);
+    return last;
+  }
+
+  /** Writes a failed or stopped last reply again, in place; the user's message stays as it was. */
+  async retry(messageId: string): Promise<Message> {
+    const message = await this.ownedMessage(messageId);
+    const { session } = await this.sessions.get(message.sessionId);
+    const { reply } = await this.withReplySlot(async (slotId) =>
+      this.db.transaction(async (tx) => {
+        await this.lockIdle(tx, session.id);
+        const last = await this.lastActive(tx, session.id);
+        if (last?.id !== message.id || message.role !== "assistant" || (last.status !== "error" && last.status !== "stopped")) {
+          throw new DomainError("bad_input", "Only a failed or stopped last reply can be tried again.");
+        }
+        // The retried reply takes the slot's id: delete the old row and write a fresh one in its place.
+        await tx.delete(messages).where(eq(messages.id, message.id));
+        return { reply: await this.insertReply(tx, session.id, session.model, slotId, message.swipeGroup) };
+      }),
+    );
+    return reply;
+  }
+
+  /**
+   * A new alternative of the last reply ("swipe"). The earlier ones are kept and can be
+   * switched back to; only the active one is part of the conversation.
+   */
+  async regenerate(messageId: string): Promise<Message> {
+    const message = await this.ownedMessage(messageId);
+    const { session } = await this.sessions.get(message.sessionId);
+    const { reply } = await this.withReplySlot(async (slotId) =>
+      this.db.transaction(async (tx) => {
+        await this.lockIdle(tx, session.id);
+        const last = await this.lastActive(tx, session.id);
+        if (last?.id !== message.id || message.role !== "assistant") {
+          throw new DomainError("bad_input", "Only the last reply can be regenerated.");
+        }
+        const [before] = await tx
+          .select({ role: messages.role })
+          .from(messages)
+          .where(and(eq(messages.sessionId, session.id), eq(messages.active, true), sql`${messages.seq} < ${message.seq}`))
+          .orderBy(desc(messages.seq))
+          .limit(1);
+        if (before?.role !== "user") throw new DomainError("bad_input", "Only a reply to a message can be regenerated.");
+        const group = message.swipeGroup ?? message.id;
+        await tx.update(messages).set({ active: false, swipeGroup: group }).where(eq(messages.id, message.id));
+        await tx.update(messages).set({ active: false }).where(eq(messages.swipeGroup, group));
+        return { reply: await this.insertReply(tx, session.id, session.model, slotId, group) };
+      }),
+    );
+    return reply;
+  }
+
+  /** Switches the last reply (or the greeting) to another of its alternatives. */
+  async selectSwipe(messageId: string, direction: "previous" | "next") {
+    const message = await this.ownedMessage(messageId);
+    return this.db.transaction(async (tx) => {
+      await this.lockIdle(tx, message.sessionId);
+      const last = await this.lastActive(tx, message.sessionId);
+      if (last?.id !== message.id || !message.swipeGroup) {
+        throw new DomainError("bad_input", "Only the last reply's alternatives can be switched.");
+      }
+      const group = await tx
+        .select({ id: messages.id })
+        .from(messages)
+        .where(eq(messages.swipeGroup, message.swipeGroup))
+        .orderBy(asc(messages.seq));
+      const index = group.findIndex((m) => m.id === message.id);
+      const next = group[(index + (direction === "next" ? 1 : -1) + group.length) % group.length]!;
+      await tx.update(messages).set({ active: false }).where(eq(messages.swipeGroup, message.swipeGroup));
+      await tx.update(messages).set({ active: true }).where(eq(messages.id, next.id));
+      return { activeId: next.id };
+    });
+  }
+
+  /** Changes what the user said and answers it again: everything after that message goes. */
+  async editAndRegenerate(messageId: string, text: string): Promise<{ userMessage: Message; reply: Message }> {
+    const message = await this.ownedMessage(messageId);
+    if (message.role !== "user") throw new DomainError("bad_input", "Only your own messages can be edited.");
+    const { session } = await this.sessions.get(message.sessionId);
+    return this.withReplySlot(async (slotId) =>
+      this.db.transaction(async (tx) => {
+        await this.lockIdle(tx, session.id);
+        const [userMessage] = await tx.update(messages).set({ content: text }).where(eq(messages.id, message.id)).returning();
+        await tx.delete(messages).where(and(eq(messages.sessionId, session.id), gt(messages.seq, message.seq)));
+        await this.forgetSummaryFrom(tx, session.id, message.seq);
+        return { userMessage: userMessage!, reply: await this.insertReply(tx, session.id, session.model, slotId) };
+      }),
+    );
+  }
+
+  /** Deletes a message (with its alternatives). A reply being written must be stopped first. */
+  async deleteMessage(messageId: string) {
+    const message = await this.ownedMessage(messageId);
+    return this.db.transaction(async (tx) => {
+      await this.lockIdle(tx, message.sessionId);
+      const group = message.swipeGroup;
+      await tx.delete(messages).where(group ? eq(messages.swipeGroup, group) : eq(messages.id, message.id));
+      await this.forgetSummaryFrom(tx, message.sessionId, message.seq);
+      return { id: message.id };
+    });
+  }
+
+  /** A summary that covered changed or deleted turns is rebuilt from the chat as it is now. */
+  private async forgetSummaryFrom(tx: Tx, sessionId: string, seq: number) {
+    await tx
+      .update(chatSessions)
+      .set({ summary: "", summaryThroughSeq: null })
+      .where(and(eq(chatSessions.id, sessionId), gte(chatSessions.summaryThroughSeq, seq)));
+  }
+
   /** Stops a reply: closes the connection to Ollama, keeps the text so far, marked stopped. */
   async stop(messageId: string) {
     const message = await this.ownedMessage(messageId);
-    const live = liveReplies.get(message.id);
-    if (live) {
-      stopRequests.get(message.id)?.();
+    const stopHere = stopRequests.get(message.id);
+    if (stopHere) {
+      stopHere();
       return { stopped: true };
     }
     if (message.status === "streaming") {
-      await this.db.update(messages).set({ status: "stopped" }).where(eq(messages.id, message.id));
+      await this.db.update(messages).set({ status: "stopped" }).where(and(eq(messages.id, message.id), eq(messages.status, "streaming")));
       return { stopped: true };
     }
     return { stopped: false };
@@ -175,12 +277,7 @@ export class ChatService {
   }
 }
 
-async function* followStored(
-  db: Database,
-  first: Message,
-  from: number,
-  signal?: AbortSignal,
-): AsyncGenerator<PositionedEvent> {
+async function* followStored(db: Database, first: Message, from: number, signal?: AbortSignal): AsyncGenerator<PositionedEvent> {
   let message = first;
   let offset = from;
   while (!signal?.aborted) {
@@ -197,7 +294,8 @@ async function* followStored(
       yield { offset, event: finalFromRow(message) };
       return;
     }
-    if (Date.now() - message.updatedAt.getTime() > ABANDONED_AFTER_MS) {
+    if (!(await hasLiveSlot(db, message.id))) {
+      // No instance is writing it any more (one crashed): what was saved is all there is.
       yield { offset, event: { type: "done", status: "stopped", content: message.content, stats: statsFromRow(message) } };
       return;
     }
@@ -223,101 +321,4 @@ function finalFromRow(m: Message): FinalEvent {
     return { type: "error", status: "error", content: m.content, code: "llm_failed", message: m.error ?? "The reply failed." };
   }
   return { type: "done", status: m.status === "stopped" ? "stopped" : "complete", content: m.content, stats: statsFromRow(m) };
-}
-
-const stopHolder = globalThis as unknown as { afStopRequests?: Map<string, () => void> };
-const stopRequests: Map<string, () => void> = (stopHolder.afStopRequests ??= new Map());
-
-/**
- * Writes the reply in the background, independent of any reader: a closed tab or a dropped
- * connection doesn't stop it, and readers can (re)attach at any time.
- */
-function startReply(db: Database, reply: Message, request: StreamChatRequest) {
-  const live = new LiveReply(reply.id, reply.sessionId);
-  liveReplies.set(reply.id, live);
-  let stopped = false;
-  let abortUpstream: (() => void) | null = null;
-  stopRequests.set(reply.id, () => {
-    stopped = true;
-    abortUpstream?.();
-  });
-
-  const started = performance.now();
-  let firstTokenAt: number | null = null;
-  let lastFlushed = 0;
-  let flushing: Promise<unknown> = Promise.resolve();
-  const flush = () => {
-    lastFlushed = performance.now();
-    const content = live.text;
-    flushing = flushing
-      .then(() => db.update(messages).set({ content }).where(and(eq(messages.id, reply.id), eq(messages.status, "streaming"))))
-      .catch((error: unknown) => console.error("[chat] could not save a partial reply", error));
-  };
-
-  const run = async () => {
-    let final: { promptTokens?: number; completionTokens?: number; evalNs?: number } = {};
-    try {
-      const stream = await streamChat(request);
-      abortUpstream = () => stream.abort();
-      if (stopped) stream.abort();
-      for await (const chunk of stream) {
-        const text = chunk.message?.content ?? "";
-        if (text) {
-          firstTokenAt ??= performance.now();
-          live.append(text);
-          if (performance.now() - lastFlushed >= FLUSH_INTERVAL_MS) flush();
-        }
-        if (chunk.done) {
-          final = { promptTokens: chunk.prompt_eval_count, completionTokens: chunk.eval_count, evalNs: chunk.eval_duration };
-        }
-      }
-      return finishWith({ type: "done", status: stopped ? "stopped" : "complete", content: live.text, stats: stats(final) });
-    } catch (error) {
-      if (stopped) {
-        return finishWith({ type: "done", status: "stopped", content: live.text, stats: stats(final) });
-      }
-      const domain = llmError(error, request.model);
-      return finishWith({ type: "error", status: "error", content: live.text, code: domain.code, message: domain.message });
-    }
-  };
-
-  const stats = (final: { promptTokens?: number; completionTokens?: number; evalNs?: number }): ReplyStats => ({
-    promptTokens: final.promptTokens ?? null,
-    completionTokens: final.completionTokens ?? null,
-    timeToFirstTokenMs: firstTokenAt === null ? null : Math.round(firstTokenAt - started),
-    durationMs: Math.round(performance.now() - started),
-    tokensPerSecond:
-      final.completionTokens && final.evalNs ? Math.round((final.completionTokens / (final.evalNs / 1e9)) * 10) / 10 : null,
-  });
-
-  const finishWith = async (event: FinalEvent) => {
-    await flushing;
-    const stats = event.type === "done" ? event.stats : null;
-    try {
-      await db.transaction(async (tx) => {
-        await tx
-          .update(messages)
-          .set({
-            content: event.content,
-            status: event.status,
-            error: event.type === "error" ? event.message : null,
-            promptTokens: stats?.promptTokens,
-            completionTokens: stats?.completionTokens,
-            timeToFirstTokenMs: stats?.timeToFirstTokenMs,
-            durationMs: stats?.durationMs,
-            tokensPerSecond: stats?.tokensPerSecond,
-          })
-          .where(eq(messages.id, reply.id));
-        await tx.update(chatSessions).set({ lastMessageAt: new Date() }).where(eq(chatSessions.id, reply.sessionId));
-      });
-    } catch (error) {
-      console.error("[chat] could not save a finished reply", error);
-    }
-    live.finish(event);
-    stopRequests.delete(reply.id);
-    // Readers attached now get the final event from memory; later ones read the database.
-    setTimeout(() => liveReplies.delete(reply.id), 5_000).unref();
-  };
-
-  void run();
 }

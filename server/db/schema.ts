@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import {
   bigint,
+  boolean,
   customType,
   index,
   integer,
@@ -173,7 +174,11 @@ export const chatSessions = pgTable(
     scenario: jsonb("scenario").$type<Scenario>().notNull(),
     model: text("model").notNull(),
     settings: jsonb("settings").$type<SessionSettings>().notNull(),
+    /** the running summary of older turns, and the last message it covers */
     summary: text("summary").notNull().default(""),
+    summaryThroughSeq: bigint("summary_through_seq", { mode: "number" }),
+    /** real prompt tokens (Ollama's prompt_eval_count) ÷ our estimate, learned per chat */
+    tokenScale: real("token_scale"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     lastMessageAt: timestamp("last_message_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
@@ -199,6 +204,12 @@ export const messages = pgTable(
     error: text("error"),
     /** the browser's id for a send, so a retried send is not stored twice */
     clientId: text("client_id"),
+    /**
+     * Alternatives of one reply ("swipes") share a group: the id of the first of them. Only the
+     * active one is part of the conversation.
+     */
+    swipeGroup: text("swipe_group"),
+    active: boolean("active").notNull().default(true),
     model: text("model"),
     promptTokens: integer("prompt_tokens"),
     completionTokens: integer("completion_tokens"),
@@ -210,10 +221,29 @@ export const messages = pgTable(
   },
   (t) => [
     index("messages_session_seq_idx").on(t.sessionId, t.seq),
+    index("messages_session_active_seq_idx").on(t.sessionId, t.active, t.seq),
+    index("messages_swipe_group_idx").on(t.swipeGroup),
+    // Substring search over one's own messages (Korean included).
+    index("messages_content_search_idx").using("gin", sql`lower(${t.content}) gin_trgm_ops`),
     uniqueIndex("messages_session_client_idx")
       .on(t.sessionId, t.clientId)
       .where(sql`${t.clientId} is not null`),
   ],
+);
+
+/**
+ * One row per reply being written, across every app instance. A row whose lease ran out belongs
+ * to a crashed instance and no longer counts.
+ */
+export const generationSlots = pgTable(
+  "generation_slots",
+  {
+    messageId: text("message_id").primaryKey(),
+    instanceId: text("instance_id").notNull(),
+    userId: text("user_id").notNull(),
+    leaseUntil: timestamp("lease_until", { withTimezone: true, mode: "date" }).notNull(),
+  },
+  (t) => [index("generation_slots_lease_idx").on(t.leaseUntil)],
 );
 
 export type User = typeof users.$inferSelect;

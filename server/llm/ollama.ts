@@ -89,6 +89,7 @@ export async function streamChat(request: StreamChatRequest) {
         num_predict: request.maxTokens,
         ...(request.numCtx ? { num_ctx: request.numCtx } : {}),
       },
+      keep_alive: "10m",
     });
   } catch (error) {
     throw llmError(error, request.model);
@@ -102,11 +103,39 @@ export async function completeChat(request: StreamChatRequest): Promise<ChatResp
       model: request.model,
       messages: request.messages,
       stream: false,
-      options: { temperature: request.temperature, num_predict: request.maxTokens },
+      options: {
+        temperature: request.temperature,
+        num_predict: request.maxTokens,
+        ...(request.numCtx ? { num_ctx: request.numCtx } : {}),
+      },
     });
   } catch (error) {
     throw llmError(error, request.model);
   }
+}
+
+const windowCache = new Map<string, { tokens: number; until: number }>();
+
+/**
+ * The context window the app uses for `model`: the model's maximum (from /api/show) capped by
+ * OLLAMA_NUM_CTX, which is also sent as `num_ctx` so Ollama's own default can't shrink it.
+ * Falls back to OLLAMA_NUM_CTX when the server can't tell.
+ */
+export async function contextWindow(model: string): Promise<number> {
+  const configured = env().OLLAMA_NUM_CTX;
+  const cached = windowCache.get(model);
+  if (cached && cached.until > Date.now()) return cached.tokens;
+  let tokens = configured;
+  try {
+    const info = await clients().quick.show({ model });
+    const entry = Object.entries(info.model_info ?? {}).find(([key]) => key.endsWith(".context_length"));
+    const modelMax = Number(entry?.[1]);
+    if (Number.isFinite(modelMax) && modelMax > 0) tokens = Math.min(modelMax, configured);
+  } catch {
+    // Unknown model or server down: the chat request itself will report it.
+  }
+  windowCache.set(model, { tokens, until: Date.now() + 5 * 60_000 });
+  return tokens;
 }
 
 export async function listModels() {

@@ -1,16 +1,54 @@
-import { and, asc, desc, eq, lt } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, lt, or, sql, sum } from "drizzle-orm";
 import { env } from "@/lib/env.mjs";
 import { defaultSessionSettings, type Scenario, type SessionSettings } from "@/lib/schemas";
 import { CharacterModel } from "@/server/characters/model";
 import type { Database } from "@/server/db";
-import { characters, chatSessions, messages } from "@/server/db/schema";
-import { notFound } from "@/server/errors";
+import { characters, chatSessions, messages, type Character } from "@/server/db/schema";
+import { DomainError, notFound } from "@/server/errors";
+
+type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 export interface CreateSessionInput {
   characterId: string;
   scenario?: Scenario;
   model?: string;
   settings?: Partial<SessionSettings>;
+}
+
+export interface SessionPatch {
+  scenario?: Scenario;
+  model?: string;
+  settings?: Partial<SessionSettings>;
+}
+
+const PREVIEW_LENGTH = 120;
+
+function encodeCursor(at: Date, id: string) {
+  return `${at.toISOString()}|${id}`;
+}
+
+function decodeCursor(cursor: string) {
+  const [at, id] = cursor.split("|");
+  const date = new Date(at ?? "");
+  if (!id || Number.isNaN(date.getTime())) throw new DomainError("bad_input", "The page cursor is not valid.");
+  return { at: date, id };
+}
+
+/** `%` and `_` typed by a person are literal characters, not wildcards. */
+function likePattern(text: string) {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** The greeting opens the chat; the card's alternate greetings are its other "swipes". */
+async function insertGreetings(tx: Tx, sessionId: string, character: Pick<Character, "greeting" | "alternateGreetings">) {
+  const greetings = [character.greeting, ...character.alternateGreetings].map((g) => g.trim()).filter(Boolean);
+  const [first, ...alternates] = greetings;
+  if (!first) return;
+  const groupId = crypto.randomUUID();
+  await tx.insert(messages).values({ id: groupId, sessionId, role: "assistant", content: first, swipeGroup: alternates.length ? groupId : null });
+  for (const content of alternates) {
+    await tx.insert(messages).values({ sessionId, role: "assistant", content, swipeGroup: groupId, active: false });
+  }
 }
 
 /** Chat sessions of one user; every query is scoped to that user by construction. */
@@ -24,7 +62,6 @@ export class SessionModel {
     return and(eq(chatSessions.id, id), eq(chatSessions.userId, this.userId));
   }
 
-  /** Creates a session; the character's greeting becomes its first message. */
   async create(input: CreateSessionInput) {
     const character = await new CharacterModel(this.db, this.userId).get(input.characterId);
     return this.db.transaction(async (tx) => {
@@ -38,11 +75,8 @@ export class SessionModel {
           settings: { ...defaultSessionSettings, ...input.settings },
         })
         .returning();
-      if (!session) throw new Error("insert returned no row");
-      if (character.greeting.trim()) {
-        await tx.insert(messages).values({ sessionId: session.id, role: "assistant", content: character.greeting });
-      }
-      return session;
+      await insertGreetings(tx, session!.id, character);
+      return session!;
     });
   }
 
@@ -57,24 +91,91 @@ export class SessionModel {
     return row;
   }
 
-  async listRecent(limit = 20) {
-    return this.db
+  /** Most recent first, with the last message as a preview; `cursor` continues a page. */
+  async list(options: { cursor?: string | null; limit: number; characterId?: string }) {
+    const after = options.cursor ? decodeCursor(options.cursor) : null;
+    const lastMessage = sql<string | null>`(
+      select left(m.content, ${PREVIEW_LENGTH}) from ${messages} m
+      where m.session_id = ${chatSessions.id} and m.active
+      order by m.seq desc limit 1)`;
+    const rows = await this.db
       .select({
         id: chatSessions.id,
         title: chatSessions.title,
         lastMessageAt: chatSessions.lastMessageAt,
+        createdAt: chatSessions.createdAt,
         characterId: characters.id,
         characterName: characters.name,
         characterImage: characters.imageUrl,
+        preview: lastMessage,
       })
       .from(chatSessions)
       .innerJoin(characters, eq(characters.id, chatSessions.characterId))
-      .where(eq(chatSessions.userId, this.userId))
-      .orderBy(desc(chatSessions.lastMessageAt))
-      .limit(limit);
+      .where(
+        and(
+          eq(chatSessions.userId, this.userId),
+          options.characterId ? eq(chatSessions.characterId, options.characterId) : undefined,
+          after
+            ? or(lt(chatSessions.lastMessageAt, after.at), and(eq(chatSessions.lastMessageAt, after.at), lt(chatSessions.id, after.id)))
+            : undefined,
+        ),
+      )
+      .orderBy(desc(chatSessions.lastMessageAt), desc(chatSessions.id))
+      .limit(options.limit + 1);
+    const page = rows.slice(0, options.limit);
+    const last = page.at(-1);
+    return { items: page, nextCursor: rows.length > options.limit && last ? encodeCursor(last.lastMessageAt, last.id) : null };
   }
 
-  /** One page of history, newest page first; each page is in reading order. */
+  /** A title the user chose is never replaced by a generated one. */
+  async rename(id: string, title: string) {
+    const [row] = await this.db.update(chatSessions).set({ title, titleSource: "user" }).where(this.owned(id)).returning();
+    if (!row) throw notFound("Chat");
+    return row;
+  }
+
+  async update(id: string, patch: SessionPatch) {
+    const { session } = await this.get(id);
+    const [row] = await this.db
+      .update(chatSessions)
+      .set({
+        ...(patch.scenario ? { scenario: patch.scenario } : {}),
+        ...(patch.model ? { model: patch.model } : {}),
+        ...(patch.settings ? { settings: { ...session.settings, ...patch.settings } } : {}),
+      })
+      .where(this.owned(id))
+      .returning();
+    return row!;
+  }
+
+  /** Deletes the chat and all its messages. */
+  async delete(id: string) {
+    const [row] = await this.db.delete(chatSessions).where(this.owned(id)).returning({ id: chatSessions.id });
+    if (!row) throw notFound("Chat");
+    return row;
+  }
+
+  /** Starts the chat over: every message goes, the summary too; the greeting comes back. */
+  async clear(id: string) {
+    const { session, character } = await this.get(id);
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`select 1 from ${chatSessions} where ${chatSessions.id} = ${session.id} for update`);
+      const [writing] = await tx
+        .select({ n: count() })
+        .from(messages)
+        .where(and(eq(messages.sessionId, session.id), eq(messages.status, "streaming")));
+      if ((writing?.n ?? 0) > 0) throw new DomainError("reply_in_progress", "Stop the reply before clearing the chat.");
+      await tx.delete(messages).where(eq(messages.sessionId, session.id));
+      await tx.update(chatSessions).set({ summary: "", summaryThroughSeq: null, lastMessageAt: new Date() }).where(eq(chatSessions.id, session.id));
+      await insertGreetings(tx, session.id, character);
+      return { id: session.id };
+    });
+  }
+
+  /**
+   * One page of the conversation (active messages only), newest page first, each page in
+   * reading order. Messages with alternatives say which one they are and how many there are.
+   */
   async messages(sessionId: string, options: { beforeSeq?: number; limit: number }) {
     await this.get(sessionId);
     const rows = await this.db
@@ -83,6 +184,7 @@ export class SessionModel {
       .where(
         and(
           eq(messages.sessionId, sessionId),
+          eq(messages.active, true),
           options.beforeSeq === undefined ? undefined : lt(messages.seq, options.beforeSeq),
         ),
       )
@@ -90,15 +192,64 @@ export class SessionModel {
       .limit(options.limit + 1);
     const hasMore = rows.length > options.limit;
     const page = rows.slice(0, options.limit).reverse();
-    return { messages: page, nextCursor: hasMore ? (page[0]?.seq ?? null) : null };
+    const groups = [...new Set(page.map((m) => m.swipeGroup).filter((g): g is string => g !== null))];
+    const members = groups.length
+      ? await this.db
+          .select({ id: messages.id, group: messages.swipeGroup })
+          .from(messages)
+          .where(inArray(messages.swipeGroup, groups))
+          .orderBy(asc(messages.seq))
+      : [];
+    const withSwipes = page.map((m) => {
+      const siblings = m.swipeGroup ? members.filter((s) => s.group === m.swipeGroup) : [];
+      return { ...m, swipeIndex: siblings.findIndex((s) => s.id === m.id), swipeCount: siblings.length };
+    });
+    return { messages: withSwipes, nextCursor: hasMore ? (page[0]?.seq ?? null) : null };
   }
 
-  /** All finished turns in order, for building the prompt. */
-  async turns(sessionId: string) {
-    return this.db
-      .select({ role: messages.role, content: messages.content, status: messages.status })
+  async stats(sessionId: string) {
+    const { session } = await this.get(sessionId);
+    const rows = await this.db
+      .select({
+        role: messages.role,
+        messages: count(),
+        promptTokens: sum(messages.promptTokens).mapWith(Number),
+        completionTokens: sum(messages.completionTokens).mapWith(Number),
+      })
       .from(messages)
-      .where(eq(messages.sessionId, sessionId))
-      .orderBy(asc(messages.seq));
+      .where(and(eq(messages.sessionId, sessionId), eq(messages.active, true)))
+      .groupBy(messages.role);
+    const of = (role: "user" | "assistant") => rows.find((r) => r.role === role);
+    return {
+      messages: { user: of("user")?.messages ?? 0, assistant: of("assistant")?.messages ?? 0 },
+      tokens: {
+        prompt: rows.reduce((n, r) => n + (r.promptTokens || 0), 0),
+        completion: rows.reduce((n, r) => n + (r.completionTokens || 0), 0),
+      },
+      createdAt: session.createdAt,
+      lastActiveAt: session.lastMessageAt,
+      summarized: Boolean(session.summary),
+    };
+  }
+
+  /** The user's own messages containing `q` (Korean substrings work), newest first. */
+  async search(q: string, limit: number) {
+    return this.db
+      .select({
+        messageId: messages.id,
+        sessionId: chatSessions.id,
+        sessionTitle: chatSessions.title,
+        characterName: characters.name,
+        characterImage: characters.imageUrl,
+        role: messages.role,
+        content: messages.content,
+        createdAt: messages.createdAt,
+      })
+      .from(messages)
+      .innerJoin(chatSessions, eq(chatSessions.id, messages.sessionId))
+      .innerJoin(characters, eq(characters.id, chatSessions.characterId))
+      .where(and(eq(chatSessions.userId, this.userId), eq(messages.active, true), sql`lower(${messages.content}) like ${likePattern(q)}`))
+      .orderBy(desc(messages.seq))
+      .limit(limit);
   }
 }

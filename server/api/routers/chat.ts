@@ -1,13 +1,13 @@
 import { tracked } from "@trpc/server";
 import { z } from "zod";
+import { env } from "@/lib/env.mjs";
 import { idSchema, messageTextSchema } from "@/lib/schemas";
 import { ChatService } from "@/server/chat/service";
 import { listModels } from "@/server/llm/ollama";
 import { createTRPCRouter, protectedProcedure } from "../trpc";
 
-const withChat = protectedProcedure.use(({ ctx, next }) =>
-  next({ ctx: { chat: new ChatService(ctx.db, ctx.user) } }),
-);
+const withChat = protectedProcedure.use(({ ctx, next }) => next({ ctx: { chat: new ChatService(ctx.db, ctx.user) } }));
+const byMessage = z.object({ messageId: idSchema });
 
 export const chatRouter = createTRPCRouter({
   /** Saves the message and starts the reply; follow it with `chat.reply`. */
@@ -20,7 +20,7 @@ export const chatRouter = createTRPCRouter({
    * client sends it back as `lastEventId` and gets exactly the text it missed.
    */
   reply: withChat
-    .input(z.object({ messageId: idSchema, lastEventId: z.string().regex(/^\d{1,9}$/).nullish() }))
+    .input(byMessage.extend({ lastEventId: z.string().regex(/^\d{1,9}$/).nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
       const from = input.lastEventId ? Number(input.lastEventId) : 0;
       for await (const { offset, event } of ctx.chat.follow(input.messageId, from, signal)) {
@@ -28,10 +28,27 @@ export const chatRouter = createTRPCRouter({
       }
     }),
 
-  stop: withChat.input(z.object({ messageId: idSchema })).mutation(({ ctx, input }) => ctx.chat.stop(input.messageId)),
+  /** Stops the generation at Ollama; the partial reply is kept, marked stopped. */
+  stop: withChat.input(byMessage).mutation(({ ctx, input }) => ctx.chat.stop(input.messageId)),
 
-  /** Writes a failed or stopped last reply again; follow it with `chat.reply`. */
-  retry: withChat.input(z.object({ messageId: idSchema })).mutation(({ ctx, input }) => ctx.chat.retry(input.messageId)),
+  /** Writes a failed or stopped last reply again. */
+  retry: withChat.input(byMessage).mutation(({ ctx, input }) => ctx.chat.retry(input.messageId)),
 
-  models: protectedProcedure.query(() => listModels()),
+  /** A new alternative of the last reply; the earlier ones stay available. */
+  regenerate: withChat.input(byMessage).mutation(({ ctx, input }) => ctx.chat.regenerate(input.messageId)),
+
+  /** Switches the last reply to its previous or next alternative. */
+  swipe: withChat
+    .input(byMessage.extend({ direction: z.enum(["previous", "next"]) }))
+    .mutation(({ ctx, input }) => ctx.chat.selectSwipe(input.messageId, input.direction)),
+
+  /** Edits one of the user's messages and answers it again (later messages are removed). */
+  edit: withChat
+    .input(byMessage.extend({ text: messageTextSchema }))
+    .mutation(({ ctx, input }) => ctx.chat.editAndRegenerate(input.messageId, input.text)),
+
+  deleteMessage: withChat.input(byMessage).mutation(({ ctx, input }) => ctx.chat.deleteMessage(input.messageId)),
+
+  /** Models installed on the Ollama server, and the configured default. */
+  models: protectedProcedure.query(async () => ({ models: await listModels(), defaultModel: env().OLLAMA_MODEL })),
 });

@@ -1,0 +1,221 @@
+import { and, asc, count, eq, lt, ne } from "drizzle-orm";
+import { env } from "@/lib/env.mjs";
+import type { Database } from "@/server/db";
+import { characters, chatSessions, messages, type Message } from "@/server/db/schema";
+import { DomainError } from "@/server/errors";
+import { contextWindow, llmError, streamChat } from "@/server/llm/ollama";
+import { budgetFor, estimateMessages, estimateTokens, recentTurnsThatFit, updateScale, VERBATIM_TURNS } from "./budget";
+import { LiveReply, liveReplies, type FinalEvent, type ReplyStats } from "./live-reply";
+import { summariseTurns } from "./memory";
+import { buildChatMessages, buildSystemPrompt, type PromptTurn } from "./prompt";
+import { HEARTBEAT_MS, releaseSlot, renewSlot } from "./slots";
+import { generateTitle } from "./title";
+
+/** How often a growing reply is written to the database, so a crash loses at most this much. */
+export const FLUSH_INTERVAL_MS = 400;
+
+export interface ReplyJob {
+  reply: Message;
+  userName: string;
+}
+
+const stopHolder = globalThis as unknown as { afStopRequests?: Map<string, () => void> };
+/** Stop handles of the replies this process is writing, by message id. */
+export const stopRequests: Map<string, () => void> = (stopHolder.afStopRequests ??= new Map());
+
+/** The conversation before `reply`, as the prompt sees it: active, finished, non-empty turns. */
+async function turnsBefore(db: Database, reply: Message) {
+  const rows = await db
+    .select({ role: messages.role, content: messages.content, seq: messages.seq, status: messages.status })
+    .from(messages)
+    .where(and(eq(messages.sessionId, reply.sessionId), eq(messages.active, true), lt(messages.seq, reply.seq), ne(messages.status, "error")))
+    .orderBy(asc(messages.seq));
+  return rows.filter(
+    (m): m is typeof m & { role: "user" | "assistant" } => m.role !== "system" && m.status !== "streaming" && m.content.trim() !== "",
+  );
+}
+
+/**
+ * Builds the prompt within the model's context window: system prompt, running summary, then
+ * the recent turns that fit. When the whole chat would pass ~80% of the window, the older turns
+ * (all but the last 16) are first folded into the summary by the LLM.
+ */
+async function preparePrompt(db: Database, job: ReplyJob, live: LiveReply) {
+  const [row] = await db
+    .select({ session: chatSessions, character: characters })
+    .from(chatSessions)
+    .innerJoin(characters, eq(characters.id, chatSessions.characterId))
+    .where(eq(chatSessions.id, job.reply.sessionId))
+    .limit(1);
+  if (!row) throw new DomainError("not_found", "The chat was deleted.");
+  const { session, character } = row;
+  const scale = session.tokenScale ?? 1;
+  const window = await contextWindow(session.model);
+  const budget = budgetFor(window, session.settings.maxTokens);
+  const system = buildSystemPrompt(character, session.scenario, job.userName);
+  const names = { char: character.name, user: job.userName };
+
+  let summary = session.summary;
+  let turns = (await turnsBefore(db, job.reply)).filter((t) => session.summaryThroughSeq === null || t.seq > session.summaryThroughSeq);
+  const whole = estimateTokens(system, scale) + estimateTokens(summary, scale) + estimateMessages(turns, scale);
+  if (whole > budget.summariseAbove && turns.length > VERBATIM_TURNS) {
+    const older = turns.slice(0, -VERBATIM_TURNS);
+    try {
+      summary = await summariseTurns(db, { sessionId: session.id, model: session.model, numCtx: window, summary, turns: older, names });
+      turns = turns.slice(-VERBATIM_TURNS);
+      live.notice({ type: "notice", kind: "memory_summarized", turns: older.length });
+    } catch (error) {
+      // Without a new summary the reply still fits: the oldest turns are left out below.
+      console.warn("[chat] could not summarise older turns", error);
+    }
+  }
+  const available = budget.prompt - estimateTokens(system, scale) - estimateTokens(summary, scale);
+  const recent = recentTurnsThatFit<PromptTurn & { seq: number }>(turns, available, scale);
+  const prompt = buildChatMessages({ character, scenario: session.scenario, userName: job.userName, summary, turns: recent });
+  return { session, prompt, window, estimate: estimateMessages(prompt) };
+}
+
+async function isFirstExchange(db: Database, sessionId: string) {
+  const [row] = await db
+    .select({ n: count() })
+    .from(messages)
+    .where(and(eq(messages.sessionId, sessionId), eq(messages.role, "user"), eq(messages.active, true)));
+  return row?.n === 1;
+}
+
+/**
+ * Writes a reply in the background, independent of any reader: a closed tab or a dropped
+ * connection doesn't stop it, and readers can (re)attach at any time. The caller has taken a
+ * generation slot for it; it is released here whatever happens.
+ */
+export function startReply(db: Database, job: ReplyJob) {
+  const { reply } = job;
+  const live = new LiveReply(reply.id, reply.sessionId);
+  liveReplies.set(reply.id, live);
+  let stopped = false;
+  let abortUpstream: (() => void) | null = null;
+  stopRequests.set(reply.id, () => {
+    stopped = true;
+    abortUpstream?.();
+  });
+  const heartbeat = setInterval(() => void renewSlot(db, reply.id).catch(() => {}), HEARTBEAT_MS);
+  heartbeat.unref();
+
+  const started = performance.now();
+  let firstTokenAt: number | null = null;
+  let lastFlushed = 0;
+  let flushing: Promise<unknown> = Promise.resolve();
+  const flush = () => {
+    lastFlushed = performance.now();
+    const content = live.text;
+    flushing = flushing
+      .then(() => db.update(messages).set({ content }).where(and(eq(messages.id, reply.id), eq(messages.status, "streaming"))))
+      .catch((error: unknown) => console.error("[chat] could not save a partial reply", error));
+  };
+
+  interface Usage {
+    promptTokens?: number;
+    completionTokens?: number;
+    evalNs?: number;
+  }
+  const stats = (usage: Usage): ReplyStats => ({
+    promptTokens: usage.promptTokens ?? null,
+    completionTokens: usage.completionTokens ?? null,
+    timeToFirstTokenMs: firstTokenAt === null ? null : Math.round(firstTokenAt - started),
+    durationMs: Math.round(performance.now() - started),
+    tokensPerSecond:
+      usage.completionTokens && usage.evalNs ? Math.round((usage.completionTokens / (usage.evalNs / 1e9)) * 10) / 10 : null,
+  });
+
+  const run = async () => {
+    let usage: Usage = {};
+    let idle: ReturnType<typeof setTimeout> | undefined;
+    let timedOut = false;
+    try {
+      const { session, prompt, window, estimate } = await preparePrompt(db, job, live);
+      if (stopped) return finishWith({ type: "done", status: "stopped", content: "", stats: stats(usage) });
+      const stream = await streamChat({
+        model: session.model,
+        messages: prompt,
+        temperature: session.settings.temperature,
+        maxTokens: session.settings.maxTokens,
+        numCtx: window,
+      });
+      // A server that stops sending (a hung model) is cut off instead of holding the chat forever.
+      const idleMs = env().OLLAMA_STREAM_IDLE_MS;
+      const armIdle = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          timedOut = true;
+          stream.abort();
+        }, idleMs);
+      };
+      abortUpstream = () => stream.abort();
+      armIdle();
+      if (stopped) stream.abort();
+      for await (const chunk of stream) {
+        armIdle();
+        const text = chunk.message?.content ?? "";
+        if (text) {
+          firstTokenAt ??= performance.now();
+          live.append(text);
+          if (performance.now() - lastFlushed >= FLUSH_INTERVAL_MS) flush();
+        }
+        if (chunk.done) usage = { promptTokens: chunk.prompt_eval_count, completionTokens: chunk.eval_count, evalNs: chunk.eval_duration };
+      }
+      clearTimeout(idle);
+      if (usage.promptTokens) {
+        const tokenScale = updateScale(session.tokenScale, usage.promptTokens, estimate);
+        await db.update(chatSessions).set({ tokenScale }).where(eq(chatSessions.id, session.id));
+      }
+      const status = stopped ? "stopped" : "complete";
+      await finishWith({ type: "done", status, content: live.text, stats: stats(usage) });
+      if (status === "complete" && !session.title && (await isFirstExchange(db, session.id))) {
+        const userText = (await turnsBefore(db, reply)).findLast((t) => t.role === "user")?.content ?? "";
+        void generateTitle(db, { sessionId: session.id, model: session.model, userText, replyText: live.text }).catch((error: unknown) =>
+          console.warn("[chat] could not name the chat", error),
+        );
+      }
+    } catch (error) {
+      clearTimeout(idle);
+      if (stopped) return finishWith({ type: "done", status: "stopped", content: live.text, stats: stats(usage) });
+      const domain = timedOut
+        ? new DomainError("llm_timeout", `The language model stopped answering for ${Math.round(env().OLLAMA_STREAM_IDLE_MS / 1000)} s.`)
+        : llmError(error, job.reply.model ?? "");
+      return finishWith({ type: "error", status: "error", content: live.text, code: domain.code, message: domain.message });
+    }
+  };
+
+  const finishWith = async (event: FinalEvent) => {
+    clearInterval(heartbeat);
+    await flushing;
+    const final = event.type === "done" ? event.stats : null;
+    try {
+      await db.transaction(async (tx) => {
+        await tx
+          .update(messages)
+          .set({
+            content: event.content,
+            status: event.status,
+            error: event.type === "error" ? event.message : null,
+            promptTokens: final?.promptTokens,
+            completionTokens: final?.completionTokens,
+            timeToFirstTokenMs: final?.timeToFirstTokenMs,
+            durationMs: final?.durationMs,
+            tokensPerSecond: final?.tokensPerSecond,
+          })
+          .where(eq(messages.id, reply.id));
+        await tx.update(chatSessions).set({ lastMessageAt: new Date() }).where(eq(chatSessions.id, reply.sessionId));
+      });
+    } catch (error) {
+      console.error("[chat] could not save a finished reply", error);
+    }
+    await releaseSlot(db, reply.id).catch((error: unknown) => console.error("[chat] could not release a slot", error));
+    live.finish(event);
+    stopRequests.delete(reply.id);
+    // Readers attached now get the final event from memory; later ones read the database.
+    setTimeout(() => liveReplies.delete(reply.id), 5_000).unref();
+  };
+
+  void run();
+}
