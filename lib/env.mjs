@@ -22,6 +22,8 @@ const schema = z
     OLLAMA_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
     OLLAMA_NUM_CTX: z.coerce.number().int().min(512).max(1_048_576).default(8192),
     OLLAMA_STREAM_IDLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+    /** How long a generation slot lives without renewal: a crashed instance's slots return after this. */
+    GENERATION_LEASE_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
     CHAT_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
     SOVITS_URL: httpUrl.default("http://127.0.0.1:9880"),
     AUTH_SECRET: z.string().min(32, "must be at least 32 characters (openssl rand -base64 32)").optional(),

@@ -178,3 +178,90 @@ describe("chat.stop", () => {
     await readAll(owner.chat.follow(reply.id, 0));
   });
 });
+
+describe("reply alternatives, edits and deletes", () => {
+  async function active(sessionId: string, userId: string) {
+    return (await new SessionModel(db, userId).messages(sessionId, { limit: 50 })).messages;
+  }
+
+  it("offers the greeting's alternates as swipes of the first message", async () => {
+    const { chat, session, user } = await newChat();
+    const [greeting] = await active(session.id, user.id);
+    expect(greeting).toMatchObject({ swipeIndex: 0, swipeCount: 3 });
+    const { activeId } = await chat.selectSwipe(greeting!.id, "next");
+    const [second] = await active(session.id, user.id);
+    expect(second?.id).toBe(activeId);
+    expect(second?.content).toContain("루모스");
+    expect(second).toMatchObject({ swipeIndex: 1, swipeCount: 3 });
+    await chat.selectSwipe(activeId, "previous");
+    expect((await active(session.id, user.id))[0]?.id).toBe(greeting!.id);
+  });
+
+  it("regenerates the last reply as a new alternative and switches between them; the prompt uses the active one", async () => {
+    const { chat, session, user } = await newChat();
+    const first = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "첫 질문" });
+    await readAll(chat.follow(first.reply.id, 0));
+    ollama.setBehaviour({ reply: "*고개를 갸웃하며* 다른 대답이에요." });
+    const second = await chat.regenerate(first.reply.id);
+    expect(second.id).not.toBe(first.reply.id);
+    expect(textOf(await readAll(chat.follow(second.id, 0)))).toBe("*고개를 갸웃하며* 다른 대답이에요.");
+
+    let messagesNow = await active(session.id, user.id);
+    expect(messagesNow.map((m) => m.role)).toEqual(["assistant", "user", "assistant"]);
+    expect(messagesNow.at(-1)).toMatchObject({ id: second.id, swipeIndex: 1, swipeCount: 2 });
+
+    await chat.selectSwipe(second.id, "previous");
+    messagesNow = await active(session.id, user.id);
+    expect(messagesNow.at(-1)).toMatchObject({ id: first.reply.id, swipeIndex: 0, swipeCount: 2 });
+
+    ollama.setBehaviour({ reply: null });
+    const next = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "다음 질문" });
+    await readAll(chat.follow(next.reply.id, 0));
+    const prompt = (ollama.requests.filter((r) => (r as { stream?: boolean }).stream).at(-1) as { messages: { content: string }[] }).messages;
+    expect(prompt.map((m) => m.content)).toContain(fakeReply([{ role: "user", content: "첫 질문" }]));
+    expect(prompt.map((m) => m.content)).not.toContain("*고개를 갸웃하며* 다른 대답이에요.");
+    await expect(chat.regenerate(first.reply.id)).rejects.toMatchObject({ code: "bad_input" });
+  });
+
+  it("edits a user message and answers it again, dropping what came after", async () => {
+    const { chat, session, user } = await newChat();
+    const a = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "원래 질문" });
+    await readAll(chat.follow(a.reply.id, 0));
+    const b = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "두 번째 질문" });
+    await readAll(chat.follow(b.reply.id, 0));
+
+    const edited = await chat.editAndRegenerate(a.userMessage.id, "고친 질문");
+    expect(edited.userMessage.content).toBe("고친 질문");
+    expect(textOf(await readAll(chat.follow(edited.reply.id, 0)))).toBe(fakeReply([{ role: "user", content: "고친 질문" }]));
+    const now = await active(session.id, user.id);
+    expect(now.map((m) => m.content)).toEqual([now[0]!.content, "고친 질문", fakeReply([{ role: "user", content: "고친 질문" }])]);
+    await expect(chat.editAndRegenerate(edited.reply.id, "답장 수정")).rejects.toMatchObject({ code: "bad_input" });
+  });
+
+  it("deletes a message", async () => {
+    const { chat, session, user } = await newChat();
+    const sent = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "지울 메시지" });
+    await readAll(chat.follow(sent.reply.id, 0));
+    await chat.deleteMessage(sent.reply.id);
+    expect((await active(session.id, user.id)).map((m) => m.id)).not.toContain(sent.reply.id);
+  });
+});
+
+describe("titles", () => {
+  it("names the chat from the first exchange, in its language, after the reply; a rename wins", async () => {
+    const { chat, session, user } = await newChat();
+    const sent = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "마법 수업 같이 듣자" });
+    await readAll(chat.follow(sent.reply.id, 0));
+    const sessions = new SessionModel(db, user.id);
+    await until(async () => (await sessions.get(session.id)).session.title !== null, "a title");
+    expect((await sessions.get(session.id)).session).toMatchObject({ title: "마법 수업 같이 듣자", titleSource: "auto" });
+    const titleRequest = ollama.requests.find((r) => (r as { stream?: boolean }).stream === false) as { messages: { role: string; content: string }[] };
+    expect(titleRequest.messages[0]?.content).toContain("same language as the conversation");
+
+    await sessions.rename(session.id, "내가 정한 제목");
+    const more = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "또 이야기하자" });
+    await readAll(chat.follow(more.reply.id, 0));
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await sessions.get(session.id)).session).toMatchObject({ title: "내가 정한 제목", titleSource: "user" });
+  });
+});

@@ -8,7 +8,7 @@ import { budgetFor, estimateMessages, estimateTokens, recentTurnsThatFit, update
 import { LiveReply, liveReplies, type FinalEvent, type ReplyStats } from "./live-reply";
 import { summariseTurns } from "./memory";
 import { buildChatMessages, buildSystemPrompt, type PromptTurn } from "./prompt";
-import { HEARTBEAT_MS, releaseSlot, renewSlot } from "./slots";
+import { heartbeatMs, releaseSlot, renewSlot } from "./slots";
 import { generateTitle } from "./title";
 
 /** How often a growing reply is written to the database, so a crash loses at most this much. */
@@ -98,7 +98,7 @@ export function startReply(db: Database, job: ReplyJob) {
     stopped = true;
     abortUpstream?.();
   });
-  const heartbeat = setInterval(() => void renewSlot(db, reply.id).catch(() => {}), HEARTBEAT_MS);
+  const heartbeat = setInterval(() => void renewSlot(db, reply.id).catch(() => {}), heartbeatMs());
   heartbeat.unref();
 
   const started = performance.now();

@@ -1,4 +1,4 @@
-import { and, count, eq, lt, sql } from "drizzle-orm";
+import { and, count, eq, isNotNull, lt, sql } from "drizzle-orm";
 import { env } from "@/lib/env.mjs";
 import type { Database } from "@/server/db";
 import { generationSlots, messages, chatSessions } from "@/server/db/schema";
@@ -6,8 +6,8 @@ import { DomainError } from "@/server/errors";
 
 /** Arbitrary constant: serialises slot accounting across every instance on the database. */
 const SLOT_LOCK = 7_401_338;
-const LEASE_MS = 15_000;
-export const HEARTBEAT_MS = 5_000;
+/** Renewal period: a third of the lease, so two missed beats are still fine. */
+export const heartbeatMs = () => Math.floor(env().GENERATION_LEASE_MS / 3);
 
 /** This process, among the app instances sharing the database. */
 export const INSTANCE_ID = crypto.randomUUID();
@@ -29,7 +29,7 @@ export async function acquireSlot(db: Database, messageId: string, userId: strin
       messageId,
       userId,
       instanceId: INSTANCE_ID,
-      leaseUntil: new Date(Date.now() + LEASE_MS),
+      leaseUntil: new Date(Date.now() + env().GENERATION_LEASE_MS),
     });
   });
 }
@@ -37,7 +37,7 @@ export async function acquireSlot(db: Database, messageId: string, userId: strin
 export async function renewSlot(db: Database, messageId: string) {
   await db
     .update(generationSlots)
-    .set({ leaseUntil: new Date(Date.now() + LEASE_MS) })
+    .set({ leaseUntil: new Date(Date.now() + env().GENERATION_LEASE_MS) })
     .where(eq(generationSlots.messageId, messageId));
 }
 
@@ -54,7 +54,7 @@ export async function hasLiveSlot(db: Database, messageId: string) {
   return (row?.n ?? 0) > 0;
 }
 
-/** Messages per minute per account, counted in the database so every instance agrees. */
+/** Replies per minute per account, counted in the database so every instance agrees. */
 export async function checkRateLimit(db: Database, userId: string) {
   const limit = env().CHAT_MESSAGES_PER_MINUTE;
   const [row] = await db
@@ -64,7 +64,8 @@ export async function checkRateLimit(db: Database, userId: string) {
     .where(
       and(
         eq(chatSessions.userId, userId),
-        eq(messages.role, "assistant"),
+        // Replies the LLM wrote (greetings and imported history have no model).
+        isNotNull(messages.model),
         sql`${messages.createdAt} > now() - interval '1 minute'`,
       ),
     );

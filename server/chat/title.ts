@@ -34,7 +34,9 @@ export async function generateTitle(db: Database, input: { sessionId: string; mo
     maxTokens: 24,
     messages: [
       { role: "system", content: TITLE_PROMPT },
-      { role: "user", content: `User: ${input.userText.slice(0, 600)}\nCharacter: ${input.replyText.slice(0, 600)}` },
+      { role: "user", content: input.userText.slice(0, 600) },
+      { role: "assistant", content: input.replyText.slice(0, 600) },
+      { role: "user", content: "(Now reply with the title only.)" },
     ],
   });
   const title = cleanTitle(response.message.content);

@@ -9,15 +9,34 @@ function fetchWithTimeout(ms: number): typeof fetch {
   return (input, init) => fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(ms) });
 }
 
+/**
+ * A fetch that gives up when the response headers take longer than `ms` (a hung server), while
+ * the body may then stream for as long as it needs; the client's own abort still works.
+ */
+function fetchWithHeaderTimeout(ms: number): typeof fetch {
+  return async (input, init) => {
+    const controller = new AbortController();
+    const outer = init?.signal;
+    if (outer?.aborted) controller.abort(outer.reason);
+    outer?.addEventListener("abort", () => controller.abort(outer.reason), { once: true });
+    const timer = setTimeout(() => controller.abort(new DOMException("no response headers in time", "TimeoutError")), ms);
+    try {
+      return await fetch(input, { ...init, signal: controller.signal });
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
 const holder = globalThis as unknown as { afOllama?: { host: string; stream: Ollama; quick: Ollama } };
 
 function clients() {
-  const { OLLAMA_HOST, OLLAMA_TIMEOUT_MS } = env();
+  const { OLLAMA_HOST, OLLAMA_TIMEOUT_MS, OLLAMA_STREAM_IDLE_MS } = env();
   if (holder.afOllama?.host !== OLLAMA_HOST) {
     holder.afOllama = {
       host: OLLAMA_HOST,
       // Streams are bounded by the caller (stop, inactivity watchdog), never by a fixed timeout.
-      stream: new Ollama({ host: OLLAMA_HOST }),
+      stream: new Ollama({ host: OLLAMA_HOST, fetch: fetchWithHeaderTimeout(OLLAMA_STREAM_IDLE_MS) }),
       quick: new Ollama({ host: OLLAMA_HOST, fetch: fetchWithTimeout(OLLAMA_TIMEOUT_MS) }),
     };
   }

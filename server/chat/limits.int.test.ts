@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { startFakeOllama, type FakeOllama } from "@/e2e/fakes/ollama";
+import { createUser, testDatabase } from "@/e2e/support/test-db";
+import { SessionModel } from "@/server/sessions/model";
+import type { PositionedEvent } from "./live-reply";
+import { ChatService } from "./service";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const LIMITS = { MAX_CONCURRENT_GENERATIONS: "2", GENERATION_LEASE_MS: "1500", OLLAMA_STREAM_IDLE_MS: "800", CHAT_MESSAGES_PER_MINUTE: "4" };
+
+let ollama: FakeOllama;
+const { db, sql } = testDatabase();
+const workers: ChildProcess[] = [];
+
+beforeAll(async () => {
+  ollama = await startFakeOllama({ port: 0, tokenDelayMs: 5 });
+  Object.assign(process.env, LIMITS, { OLLAMA_HOST: ollama.url });
+});
+afterAll(async () => {
+  for (const worker of workers) worker.kill("SIGKILL");
+  await ollama.close();
+  await sql.end();
+});
+beforeEach(() => ollama.reset());
+
+async function readAll(events: AsyncIterable<PositionedEvent>) {
+  const seen: PositionedEvent[] = [];
+  for await (const event of events) seen.push(event);
+  return seen;
+}
+
+async function newChats(count: number) {
+  const user = await createUser(db);
+  const sessions = new SessionModel(db, user.id);
+  const ids = [];
+  for (let i = 0; i < count; i++) ids.push((await sessions.create({ characterId: "preset-aria" })).id);
+  return { user, ids, chat: new ChatService(db, user) };
+}
+
+/** Another app process on the same database; resolves with its send results. */
+function startWorker(userId: string, sessionIds: string[]) {
+  const worker = spawn(process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "e2e/support/generation-worker.ts", userId, ...sessionIds], {
+    cwd: root,
+    env: { ...process.env, ...LIMITS, DATABASE_URL: inject("databaseUrl"), OLLAMA_HOST: ollama.url },
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  workers.push(worker);
+  const line = new Promise<{ ok: boolean; code?: string }[]>((resolve, reject) => {
+    createInterface({ input: worker.stdout! }).once("line", (text) => resolve(JSON.parse(text)));
+    worker.once("exit", (code) => reject(new Error(`worker exited (${code})`)));
+  });
+  return { worker, results: line };
+}
+
+describe("MAX_CONCURRENT_GENERATIONS across app instances", () => {
+  it("holds across two processes, says busy at once, and returns a crashed instance's slots by themselves", async () => {
+    ollama.setBehaviour({ tokenDelayMs: 300 });
+    const a = await newChats(2);
+    const b = await newChats(2);
+
+    const first = startWorker(a.user.id, a.ids);
+    expect(await first.results).toEqual([
+      { ok: true, replyId: expect.any(String) },
+      { ok: true, replyId: expect.any(String) },
+    ]);
+    const second = startWorker(b.user.id, [b.ids[0]!]);
+    expect(await second.results).toEqual([{ ok: false, code: "busy" }]);
+    // This process shares the limit too, and "busy" comes at once, not after a wait.
+    const started = Date.now();
+    await expect(b.chat.send({ sessionId: b.ids[1]!, clientId: crypto.randomUUID(), text: "지금?" })).rejects.toMatchObject({ code: "busy" });
+    expect(Date.now() - started).toBeLessThan(1_000);
+
+    // The first instance crashes while both its replies are being written.
+    first.worker.kill("SIGKILL");
+    await new Promise((r) => setTimeout(r, 2_000));
+    ollama.setBehaviour({ tokenDelayMs: 1 });
+    const { reply } = await b.chat.send({ sessionId: b.ids[1]!, clientId: crypto.randomUUID(), text: "이제는?" });
+    const events = await readAll(b.chat.follow(reply.id, 0));
+    expect(events.at(-1)?.event).toMatchObject({ type: "done", status: "complete" });
+  });
+});
+
+describe("failures and limits", () => {
+  it("cuts off a server that never answers and says so, keeping the message", async () => {
+    ollama.setBehaviour({ fault: "hang" });
+    const { ids, chat } = await newChats(1);
+    const { userMessage, reply } = await chat.send({ sessionId: ids[0]!, clientId: crypto.randomUUID(), text: "대답해 줘" });
+    const last = (await readAll(chat.follow(reply.id, 0))).at(-1)?.event;
+    expect(last).toMatchObject({ type: "error", code: "llm_timeout" });
+    expect(userMessage.content).toBe("대답해 줘");
+  });
+
+  it("cuts off a stream that stalls mid-reply and keeps the partial text", async () => {
+    ollama.setBehaviour({ fault: "stall" });
+    const { ids, chat } = await newChats(1);
+    const { reply } = await chat.send({ sessionId: ids[0]!, clientId: crypto.randomUUID(), text: "계속 말해 줘" });
+    const events = await readAll(chat.follow(reply.id, 0));
+    expect(events.at(-1)?.event).toMatchObject({ type: "error", code: "llm_timeout" });
+    expect(events.filter((e) => e.event.type === "delta").length).toBeGreaterThan(0);
+  });
+
+  it("recovers without a restart once the server is back", async () => {
+    ollama.setBehaviour({ fault: "http500", faultCount: 1 });
+    const { ids, chat } = await newChats(1);
+    const failed = await chat.send({ sessionId: ids[0]!, clientId: crypto.randomUUID(), text: "첫 시도" });
+    expect((await readAll(chat.follow(failed.reply.id, 0))).at(-1)?.event).toMatchObject({ type: "error", code: "llm_failed" });
+    const retried = await chat.retry(failed.reply.id);
+    expect((await readAll(chat.follow(retried.id, 0))).at(-1)?.event).toMatchObject({ type: "done", status: "complete" });
+  });
+
+  it("limits one account's replies per minute", async () => {
+    const { ids, chat } = await newChats(1);
+    for (let i = 0; i < 4; i++) {
+      const { reply } = await chat.send({ sessionId: ids[0]!, clientId: crypto.randomUUID(), text: `메시지 ${i}` });
+      await readAll(chat.follow(reply.id, 0));
+    }
+    await expect(chat.send({ sessionId: ids[0]!, clientId: crypto.randomUUID(), text: "하나 더" })).rejects.toMatchObject({ code: "rate_limited" });
+  });
+});
