@@ -27,12 +27,23 @@ export type Scenario = z.infer<typeof scenarioSchema>;
 
 export const ttsModes = ["realtime", "delayed", "on_click", "off"] as const;
 
-export const sessionSettingsSchema = z.object({
-  temperature: z.number().min(0).max(2).default(0.8),
-  maxTokens: z.number().int().min(16).max(8192).default(1024),
-  ttsMode: z.enum(ttsModes).default("on_click"),
-  ttsDelayMs: z.number().int().min(0).max(10_000).default(0),
-  sovitsStreamingMode: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]).default(0),
+const sessionSettingsFields = z.object({
+  temperature: z.number().min(0).max(2),
+  maxTokens: z.number().int().min(16).max(8192),
+  ttsMode: z.enum(ttsModes),
+  ttsDelayMs: z.number().int().min(0).max(10_000),
+  sovitsStreamingMode: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]),
+});
+
+/** Some settings of a chat: what is not given stays as it was. */
+export const sessionSettingsPatchSchema = sessionSettingsFields.partial();
+
+export const sessionSettingsSchema = sessionSettingsFields.extend({
+  temperature: sessionSettingsFields.shape.temperature.default(0.8),
+  maxTokens: sessionSettingsFields.shape.maxTokens.default(1024),
+  ttsMode: sessionSettingsFields.shape.ttsMode.default("on_click"),
+  ttsDelayMs: sessionSettingsFields.shape.ttsDelayMs.default(0),
+  sovitsStreamingMode: sessionSettingsFields.shape.sovitsStreamingMode.default(0),
 });
 export type SessionSettings = z.infer<typeof sessionSettingsSchema>;
 export const defaultSessionSettings: SessionSettings = sessionSettingsSchema.parse({});

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { idSchema, LIMITS, scenarioSchema, sessionSettingsSchema } from "@/lib/schemas";
+import { idSchema, LIMITS, scenarioSchema, sessionSettingsPatchSchema } from "@/lib/schemas";
 import { SessionModel } from "@/server/sessions/model";
 import { createTRPCRouter, protectedProcedure } from "../trpc";
 
@@ -16,7 +16,7 @@ export const sessionsRouter = createTRPCRouter({
         characterId: idSchema,
         scenario: scenarioSchema.optional(),
         model: modelName.optional(),
-        settings: sessionSettingsSchema.partial().optional(),
+        settings: sessionSettingsPatchSchema.optional(),
       }),
     )
     .mutation(({ ctx, input }) => ctx.sessions.create(input)),
@@ -46,7 +46,7 @@ export const sessionsRouter = createTRPCRouter({
       z.object({
         id: idSchema,
         model: modelName.optional(),
-        settings: sessionSettingsSchema.partial().optional(),
+        settings: sessionSettingsPatchSchema.optional(),
         scenario: scenarioSchema.optional(),
       }),
     )
