@@ -1,10 +1,10 @@
 import Image from "next/image";
 import Link from "next/link";
 import { auth } from "@/server/auth";
-import { signOutAction } from "@/server/actions";
 import { getI18n } from "@/server/i18n";
 import { DemoBanner, HealthIndicator } from "./health-indicator";
 import { LocaleSwitcher } from "./locale-switcher";
+import { UserMenu } from "./user-menu";
 
 export async function SiteHeader() {
   const [{ t }, session] = await Promise.all([getI18n(), auth()]);
@@ -16,33 +16,27 @@ export async function SiteHeader() {
           <Image src="/brand/logo.svg" alt="" width={28} height={28} priority />
           <span className="hidden text-[17px] sm:inline">{t("app.name")}</span>
         </Link>
-        <nav className="ml-2 flex items-center gap-1 text-sm text-zinc-400">
+        <nav className="ml-1 flex items-center gap-0.5 text-sm whitespace-nowrap text-zinc-400 sm:ml-2 sm:gap-1">
           <Link href="/" className="rounded-lg px-2.5 py-1.5 hover:bg-white/5 hover:text-zinc-100">
             {t("nav.characters")}
           </Link>
+          {user && (
+            <Link href="/chat" className="rounded-lg px-2.5 py-1.5 hover:bg-white/5 hover:text-zinc-100" data-testid="nav-chats">
+              {t("nav.chats")}
+            </Link>
+          )}
         </nav>
         <div className="ml-auto flex items-center gap-1.5 sm:gap-2">
           <HealthIndicator />
-          <LocaleSwitcher />
           {user ? (
-            <div className="flex items-center gap-2">
-              <span
-                className="grid size-8 place-items-center rounded-full bg-gradient-to-br from-brand-500 to-accent-500 text-sm font-bold"
-                title={user.email ?? undefined}
-                data-testid="user-avatar"
-              >
-                {(user.name ?? user.email ?? "?").slice(0, 1).toUpperCase()}
-              </span>
-              <form action={signOutAction}>
-                <button type="submit" className="rounded-lg px-2 py-1.5 text-sm text-zinc-400 hover:bg-white/5 hover:text-zinc-100">
-                  {t("nav.signOut")}
-                </button>
-              </form>
-            </div>
+            <UserMenu name={user.name ?? null} email={user.email ?? null} />
           ) : (
-            <Link href="/signin" className="btn-primary px-3.5 py-1.5">
-              {t("nav.signIn")}
-            </Link>
+            <>
+              <LocaleSwitcher />
+              <Link href="/signin" className="btn-primary px-3.5 py-1.5 whitespace-nowrap">
+                {t("nav.signIn")}
+              </Link>
+            </>
           )}
         </div>
       </div>

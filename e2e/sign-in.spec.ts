@@ -14,6 +14,8 @@ test("a visitor signs in with Google, lands where they were going, and signs out
   await expect(page.getByTestId("user-avatar")).toHaveText("T");
   await expect(page.getByTestId("start-chat")).toBeVisible();
 
+  await page.getByTestId("user-avatar").click();
+  await expect(page.getByTestId("user-menu")).toContainText("tester@example.com");
   await page.getByRole("button", { name: "로그아웃" }).click();
   await expect(page.getByRole("link", { name: "로그인", exact: true })).toBeVisible();
   await expect(page.getByTestId("user-avatar")).toHaveCount(0);

@@ -13,8 +13,13 @@ export class ChatRoomPage {
     return this.page.locator('[data-testid="message"][data-role="assistant"]').last();
   }
 
+  /** The text of each of the user's messages (without the action buttons). */
   userMessages() {
-    return this.page.locator('[data-testid="message"][data-role="user"]');
+    return this.page.locator('[data-testid="message"][data-role="user"] [data-testid="message-text"]');
+  }
+
+  replyText() {
+    return this.lastReply().getByTestId("message-text");
   }
 
   async send(text: string) {

@@ -86,6 +86,42 @@ export const en = {
   "error.unauthorized": "Please sign in to continue.",
   "error.generic": "Something went wrong. Please try again.",
 
+  "common.cancel": "Cancel",
+  "common.close": "Close",
+  "common.save": "Save",
+
+  "chats.search": "Search chats and messages",
+  "chats.searching": "Searching…",
+  "chats.noResults": "No messages contain “{q}”.",
+  "chats.more": "Show more",
+  "chats.rename": "Rename",
+  "chats.delete": "Delete",
+  "chats.deleteTitle": "Delete this chat?",
+  "chats.deleteBody": "“{title}” and all its messages will be deleted. This cannot be undone.",
+  "chats.pick": "Pick a chat",
+  "chats.pickHint": "Continue a conversation from the list, or start a new one with any character.",
+
+  "chat.copy": "Copy",
+  "chat.copied": "Copied",
+  "chat.edit": "Edit",
+  "chat.editSave": "Save and regenerate",
+  "chat.delete": "Delete",
+  "chat.deleteTitle": "Delete this message?",
+  "chat.deleteBody": "The message (and its alternatives) will be removed from the conversation.",
+  "chat.regenerate": "Regenerate",
+  "chat.previous": "Previous alternative",
+  "chat.next": "Next alternative",
+  "chat.summarized": "Memory tidied up: {count} older messages were summarised so the character keeps the story.",
+
+  "settings.title": "Chat settings",
+  "settings.temperature": "Creativity (temperature)",
+  "settings.temperatureHint": "Lower is steadier, higher is more surprising.",
+  "settings.maxTokens": "Longest reply (tokens)",
+  "settings.messages": "Messages",
+  "settings.tokens": "Tokens used",
+  "settings.created": "Started",
+  "settings.lastActive": "Last active",
+
   "footer.note": "Avatar Forge runs your characters on your own Ollama and GPT-SoVITS servers.",
 } as const;
 

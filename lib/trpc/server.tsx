@@ -30,6 +30,12 @@ export function prefetch<T extends ReturnType<TRPCQueryOptions<any>>>(queryOptio
   void getQueryClient().prefetchQuery(queryOptions);
 }
 
+/** Infinite queries: pass `trpc.x.y.infiniteQueryOptions(input, { getNextPageParam })`. */
+export function prefetchInfinite(queryOptions: { queryKey: readonly unknown[] }) {
+  // tRPC's option type is wider than TanStack's parameter; the shapes match at run time.
+  void getQueryClient().prefetchInfiniteQuery(queryOptions as never);
+}
+
 export function HydrateClient({ children }: { children: ReactNode }) {
   return <HydrationBoundary state={dehydrate(getQueryClient())}>{children}</HydrationBoundary>;
 }

@@ -1,11 +1,11 @@
 import type { Metadata } from "next";
-import { notFound, redirect } from "next/navigation";
+import { notFound } from "next/navigation";
 import { ChatRoom } from "@/components/chat/chat-room";
-import { HydrateClient, prefetch, serverCaller, trpc } from "@/lib/trpc/server";
-import { auth } from "@/server/auth";
+import { ChatSidebar } from "@/components/chat/chat-sidebar";
+import { HydrateClient, prefetchInfinite, serverCaller, trpc } from "@/lib/trpc/server";
 import { getI18n } from "@/server/i18n";
 
-const HISTORY_PAGE = 100;
+const HISTORY_PAGE = 50;
 
 async function load(sessionId: string) {
   const caller = await serverCaller();
@@ -23,13 +23,16 @@ export async function generateMetadata({ params }: { params: Promise<{ sessionId
 
 export default async function ChatPage({ params }: { params: Promise<{ sessionId: string }> }) {
   const { sessionId } = await params;
-  const user = (await auth())?.user;
-  if (!user) redirect(`/signin?callbackUrl=${encodeURIComponent(`/chat/${sessionId}`)}`);
   const { session, character } = await load(sessionId);
-  prefetch(trpc.sessions.messages.queryOptions({ sessionId, limit: HISTORY_PAGE }));
+  prefetchInfinite(
+    trpc.sessions.messages.infiniteQueryOptions({ sessionId, limit: HISTORY_PAGE }, { getNextPageParam: (page) => page.nextCursor ?? undefined }),
+  );
+  prefetchInfinite(trpc.sessions.list.infiniteQueryOptions({ limit: 30 }, { getNextPageParam: (page) => page.nextCursor ?? undefined }));
   return (
     <HydrateClient>
+      <ChatSidebar className="hidden w-80 md:flex" />
       <ChatRoom
+        key={session.id}
         sessionId={session.id}
         title={session.title}
         model={session.model}

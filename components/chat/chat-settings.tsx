@@ -1,0 +1,121 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { useState } from "react";
+import { describeError } from "@/lib/app-error";
+import { useTRPC } from "@/lib/trpc/react";
+import { CloseIcon } from "../icons";
+import { useI18n } from "../i18n-provider";
+
+/** The chat's model, temperature and reply length, plus its numbers. */
+export function ChatSettings({ sessionId, onClose }: { sessionId: string; onClose: () => void }) {
+  const { t, locale } = useI18n();
+  const trpc = useTRPC();
+  const router = useRouter();
+  const queryClient = useQueryClient();
+  const session = useQuery(trpc.sessions.get.queryOptions({ id: sessionId }));
+  const models = useQuery(trpc.chat.models.queryOptions(undefined, { retry: false }));
+  const stats = useQuery(trpc.sessions.stats.queryOptions({ id: sessionId }));
+  const current = session.data?.session;
+  const [temperature, setTemperature] = useState<number | null>(null);
+  const [maxTokens, setMaxTokens] = useState<number | null>(null);
+  const update = useMutation(
+    trpc.sessions.update.mutationOptions({
+      onSuccess: async () => {
+        await queryClient.invalidateQueries({ queryKey: trpc.sessions.get.queryKey({ id: sessionId }) });
+        router.refresh();
+      },
+    }),
+  );
+  const number = new Intl.NumberFormat(locale);
+  const date = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" });
+  const modelNames = models.data?.models.map((m) => m.name) ?? [];
+  const options = current && !modelNames.includes(current.model) ? [current.model, ...modelNames] : modelNames;
+
+  return (
+    <aside
+      className="absolute inset-y-0 right-0 z-20 w-full max-w-xs overflow-y-auto border-l border-white/[0.06] bg-ink-900 p-4 shadow-2xl sm:static sm:shadow-none"
+      data-testid="chat-settings"
+    >
+      <div className="flex items-center justify-between">
+        <h2 className="font-bold">{t("settings.title")}</h2>
+        <button type="button" onClick={onClose} className="grid size-9 place-items-center rounded-lg text-zinc-400 hover:bg-white/5" aria-label={t("common.close")}>
+          <CloseIcon />
+        </button>
+      </div>
+      {current && (
+        <div className="mt-4 space-y-5">
+          <div>
+            <label className="label" htmlFor="chat-model">
+              {t("chat.model")}
+            </label>
+            <select
+              id="chat-model"
+              className="field"
+              value={current.model}
+              onChange={(event) => update.mutate({ id: sessionId, model: event.target.value })}
+              data-testid="model-select"
+            >
+              {options.map((name) => (
+                <option key={name} value={name}>
+                  {name}
+                </option>
+              ))}
+            </select>
+            {models.error && <p className="mt-1 text-xs text-amber-300">{describeError(models.error, t)}</p>}
+          </div>
+          <div>
+            <label className="label flex justify-between" htmlFor="chat-temperature">
+              <span>{t("settings.temperature")}</span>
+              <span className="tabular-nums text-zinc-400">{(temperature ?? current.settings.temperature).toFixed(2)}</span>
+            </label>
+            <input
+              id="chat-temperature"
+              type="range"
+              min={0}
+              max={2}
+              step={0.05}
+              value={temperature ?? current.settings.temperature}
+              onChange={(event) => setTemperature(Number(event.target.value))}
+              onPointerUp={() => temperature !== null && update.mutate({ id: sessionId, settings: { temperature } })}
+              onKeyUp={() => temperature !== null && update.mutate({ id: sessionId, settings: { temperature } })}
+              className="w-full accent-brand-500"
+            />
+            <p className="mt-1 text-xs text-zinc-500">{t("settings.temperatureHint")}</p>
+          </div>
+          <div>
+            <label className="label" htmlFor="chat-max-tokens">
+              {t("settings.maxTokens")}
+            </label>
+            <input
+              id="chat-max-tokens"
+              type="number"
+              min={16}
+              max={8192}
+              step={16}
+              value={maxTokens ?? current.settings.maxTokens}
+              onChange={(event) => setMaxTokens(Number(event.target.value))}
+              onBlur={() => maxTokens !== null && update.mutate({ id: sessionId, settings: { maxTokens } })}
+              className="field"
+              data-testid="max-tokens"
+            />
+          </div>
+          {update.error && <p className="text-sm text-rose-400">{describeError(update.error, t)}</p>}
+          {stats.data && (
+            <dl className="grid grid-cols-2 gap-x-3 gap-y-2 rounded-xl border border-white/[0.06] p-3 text-xs" data-testid="chat-stats">
+              <dt className="text-zinc-500">{t("settings.messages")}</dt>
+              <dd className="text-right tabular-nums">{number.format(stats.data.messages.user + stats.data.messages.assistant)}</dd>
+              <dt className="text-zinc-500">{t("settings.tokens")}</dt>
+              <dd className="text-right tabular-nums">{number.format(stats.data.tokens.prompt + stats.data.tokens.completion)}</dd>
+              <dt className="text-zinc-500">{t("settings.created")}</dt>
+              <dd className="text-right">{date.format(stats.data.createdAt)}</dd>
+              <dt className="text-zinc-500">{t("settings.lastActive")}</dt>
+              <dd className="text-right">{date.format(stats.data.lastActiveAt)}</dd>
+            </dl>
+          )}
+        </div>
+      )}
+    </aside>
+  );
+}

@@ -1,0 +1,176 @@
+"use client";
+
+import Image from "next/image";
+import { useState } from "react";
+import { LIMITS } from "@/lib/schemas";
+import type { RouterOutputs } from "@/lib/trpc/react";
+import { DEFAULT_PORTRAIT } from "../character-card";
+import { CheckIcon, ChevronLeftIcon, ChevronRightIcon, CopyIcon, EditIcon, RefreshIcon, TrashIcon } from "../icons";
+import { useI18n } from "../i18n-provider";
+import { IconButton } from "./chat-sidebar";
+import { ConfirmDialog } from "./confirm-dialog";
+import { Markdown } from "./markdown";
+
+type StoredMessage = RouterOutputs["sessions"]["messages"]["messages"][number];
+export type BubbleMessage = Pick<StoredMessage, "id" | "role" | "content" | "status"> &
+  Partial<Pick<StoredMessage, "timeToFirstTokenMs" | "tokensPerSecond" | "swipeIndex" | "swipeCount">>;
+
+/** What can be done with a message; an action that is absent is not offered. */
+export interface BubbleActions {
+  copy?: () => void;
+  edit?: (text: string) => void;
+  delete?: () => void;
+  regenerate?: () => void;
+  swipe?: (direction: "previous" | "next") => void;
+}
+
+export function MessageBubble({
+  message,
+  character,
+  actions = {},
+}: {
+  message: BubbleMessage;
+  character: { name: string; imageUrl: string | null };
+  actions?: BubbleActions;
+}) {
+  const { t } = useI18n();
+  const [editing, setEditing] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const [copied, setCopied] = useState(false);
+  const isUser = message.role === "user";
+  const streaming = message.status === "streaming";
+
+  const toolbar = (
+    <div className={`flex items-center gap-0.5 ${isUser ? "justify-end" : ""}`} data-testid="message-actions">
+      {actions.swipe && (
+        <div className="mr-1 flex items-center gap-0.5 text-xs text-zinc-400" data-testid="swipes">
+          <IconButton label={t("chat.previous")} onClick={() => actions.swipe?.("previous")} testId="swipe-previous">
+            <ChevronLeftIcon />
+          </IconButton>
+          <span className="tabular-nums" data-testid="swipe-position">
+            {(message.swipeIndex ?? 0) + 1}/{message.swipeCount}
+          </span>
+          <IconButton label={t("chat.next")} onClick={() => actions.swipe?.("next")} testId="swipe-next">
+            <ChevronRightIcon />
+          </IconButton>
+        </div>
+      )}
+      {actions.regenerate && (
+        <IconButton label={t("chat.regenerate")} onClick={actions.regenerate} testId="regenerate">
+          <RefreshIcon />
+        </IconButton>
+      )}
+      {actions.copy && (
+        <IconButton
+          label={copied ? t("chat.copied") : t("chat.copy")}
+          onClick={() => {
+            actions.copy?.();
+            setCopied(true);
+            setTimeout(() => setCopied(false), 1_500);
+          }}
+          testId="copy"
+        >
+          {copied ? <CheckIcon /> : <CopyIcon />}
+        </IconButton>
+      )}
+      {actions.edit && (
+        <IconButton label={t("chat.edit")} onClick={() => setEditing(message.content)} testId="edit">
+          <EditIcon />
+        </IconButton>
+      )}
+      {actions.delete && (
+        <IconButton label={t("chat.delete")} onClick={() => setConfirming(true)} testId="delete-message">
+          <TrashIcon />
+        </IconButton>
+      )}
+    </div>
+  );
+
+  const dialog = confirming && (
+    <ConfirmDialog
+      title={t("chat.deleteTitle")}
+      body={t("chat.deleteBody")}
+      confirmLabel={t("chat.delete")}
+      onConfirm={() => {
+        setConfirming(false);
+        actions.delete?.();
+      }}
+      onCancel={() => setConfirming(false)}
+    />
+  );
+
+  if (isUser) {
+    return (
+      <div className="group flex flex-col items-end" data-testid="message" data-role="user" data-message-id={message.id}>
+        {editing !== null ? (
+          <form
+            className="w-full max-w-[85%] space-y-2"
+            onSubmit={(event) => {
+              event.preventDefault();
+              if (!editing.trim()) return;
+              actions.edit?.(editing.trim());
+              setEditing(null);
+            }}
+          >
+            <textarea
+              autoFocus
+              value={editing}
+              maxLength={LIMITS.message}
+              onChange={(event) => setEditing(event.target.value)}
+              className="field min-h-20 resize-y"
+              aria-label={t("chat.edit")}
+              data-testid="edit-input"
+            />
+            <div className="flex justify-end gap-2">
+              <button type="button" className="btn-ghost px-3 py-1.5" onClick={() => setEditing(null)}>
+                {t("common.cancel")}
+              </button>
+              <button type="submit" className="btn-primary px-3 py-1.5" data-testid="edit-save">
+                {t("chat.editSave")}
+              </button>
+            </div>
+          </form>
+        ) : (
+          <div data-testid="message-text" className="max-w-[85%] rounded-2xl rounded-br-md bg-gradient-to-br from-brand-600 to-accent-500 px-4 py-2.5 text-[15px] leading-relaxed whitespace-pre-wrap text-white shadow-lg shadow-brand-900/20">
+            {message.content}
+          </div>
+        )}
+        {editing === null && <div className="opacity-100 transition md:opacity-0 md:group-hover:opacity-100 md:group-focus-within:opacity-100">{toolbar}</div>}
+        {dialog}
+      </div>
+    );
+  }
+
+  return (
+    <div className="group flex gap-3" data-testid="message" data-role="assistant" data-status={message.status} data-message-id={message.id}>
+      <Image src={character.imageUrl ?? DEFAULT_PORTRAIT} alt="" width={36} height={36} className="mt-0.5 size-9 shrink-0 rounded-full object-cover" />
+      <div className="min-w-0 max-w-[85%]">
+        <p className="mb-1 text-xs font-medium text-zinc-500">{character.name}</p>
+        <div className="rounded-2xl rounded-tl-md border border-white/[0.06] bg-ink-800 px-4 py-2.5 text-[15px] leading-relaxed break-words text-zinc-100" data-testid="message-text">
+          {message.content ? <Markdown text={message.content} /> : null}
+          {streaming && (
+            <span className="ml-1 inline-flex gap-1 align-middle" aria-label={t("chat.typing", { name: character.name })} data-testid="typing">
+              <span className="size-1.5 animate-blink rounded-full bg-zinc-400" />
+              <span className="size-1.5 animate-blink rounded-full bg-zinc-400 [animation-delay:150ms]" />
+              <span className="size-1.5 animate-blink rounded-full bg-zinc-400 [animation-delay:300ms]" />
+            </span>
+          )}
+        </div>
+        <div className="flex flex-wrap items-center gap-x-2">
+          {message.status === "stopped" && <p className="mt-1 text-xs text-amber-300/80" data-testid="stopped-mark">{t("chat.stopped")}</p>}
+          {message.status === "complete" && message.timeToFirstTokenMs != null && message.tokensPerSecond != null && (
+            <p className="mt-1 text-[11px] text-zinc-600 tabular-nums" data-testid="reply-stats">
+              {t("chat.stats", { ttft: `${message.timeToFirstTokenMs} ms`, tps: message.tokensPerSecond.toFixed(1) })}
+            </p>
+          )}
+          {!streaming && (
+            <div className={actions.swipe ? "" : "opacity-100 transition md:opacity-0 md:group-hover:opacity-100 md:group-focus-within:opacity-100"}>
+              {toolbar}
+            </div>
+          )}
+        </div>
+      </div>
+      {dialog}
+    </div>
+  );
+}

@@ -1,0 +1,819 @@
+// Chat benchmark: what the app adds on top of Ollama when it relays a reply, how the history page
+// scales with the size of a chat, and how much memory the server needs for 50 replies at once.
+//
+//   npm run bench:chat
+//
+// Everything runs locally: a fake Ollama in this process, an embedded Postgres in a temp dir and
+// the production build (`next start`) as a child process. Figures are printed as ratios measured
+// in the same run on the same machine, never as absolute pass/fail timings; the targets are
+// informative, and the script exits non-zero only when the run itself broke.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createTRPCClient, httpBatchStreamLink, httpSubscriptionLink, splitLink } from "@trpc/client";
+import { isNull } from "drizzle-orm";
+import { EventSource, type FetchLike } from "eventsource";
+import { encode } from "next-auth/jwt";
+import { Ollama } from "ollama";
+import superjson from "superjson";
+import { startFakeOllama, type FakeOllama } from "../fakes/ollama";
+import { isDirectRun } from "../fakes/server-kit";
+import { freePort } from "../support/ports";
+import type { AppRouter } from "@/server/api/root";
+import type { ReplyStats } from "@/server/chat/live-reply";
+import { createDatabase } from "@/server/db/client";
+import { startEmbeddedPostgres } from "@/server/db/embedded";
+import { migrateAndSeed } from "@/server/db/migrate";
+import { characters, users } from "@/server/db/schema";
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const NEXT_BIN = path.join(ROOT, "node_modules/next/dist/bin/next");
+
+const AUTH_SECRET = "bench-secret-bench-secret-bench-secret-00";
+/** Auth.js's cookie (and JWT salt) on plain http. */
+const SESSION_COOKIE = "authjs.session-token";
+const MODEL = "qwen2.5:7b";
+
+/** Fixed upstream pacing, so the direct and the relayed path see exactly the same token stream. */
+const TOKEN_DELAY_MS = 20;
+/** 40 word-sized tokens (the fake splits on whitespace): ~800 ms of streaming per reply. */
+const REPLY = Array.from({ length: 8 }, () => "*고개를 끄덕이며* 그렇군요, 정말 흥미로운").join(" ");
+const USER_TEXT = "오늘 하루는 어땠어? 재미있는 이야기 좀 들려줘.";
+
+const CONCURRENCY = [1, 50] as const;
+const MANY = 50;
+/** Measured replies per concurrency level (rounds × streams), after warm-up rounds. */
+const ROUNDS: Record<number, { warmup: number; measured: number }> = {
+  1: { warmup: 3, measured: 30 },
+  50: { warmup: 1, measured: 4 },
+};
+const STREAM_TIMEOUT_MS = 60_000;
+
+const HISTORY_SIZES = [1_000, 10_000, 100_000] as const;
+const HISTORY_PAGE = 50;
+const HISTORY_WARMUP = 5;
+const HISTORY_SAMPLES = 30;
+
+const TARGETS = { ttftOverheadMs: 15, gapOverheadMs: 5, historyRatio: 1.5 };
+
+// ---------------------------------------------------------------------------------------------
+// Statistics and formatting
+
+/** Nearest-rank percentile (p in 0..100) of unsorted samples. */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return Number.NaN;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : "n/a");
+const ratio = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)}×` : "n/a");
+const mb = (kb: number) => `${(kb / 1024).toFixed(0)} MB`;
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+const verdict = (ok: boolean) => (ok ? "meets target" : "misses target");
+
+function log(message: string) {
+  console.log(`▸ ${message}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clean-up: everything started registers how to undo it; undone in reverse order, always.
+
+const cleanups: { name: string; run: () => Promise<void> | void }[] = [];
+
+function onCleanup(name: string, run: () => Promise<void> | void) {
+  cleanups.push({ name, run });
+}
+
+async function cleanUp() {
+  while (cleanups.length > 0) {
+    const step = cleanups.pop()!;
+    try {
+      await step.run();
+    } catch (error) {
+      console.error(`clean-up of ${step.name} failed:`, error);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup: build, database, fake Ollama, app, user
+
+function ensureBuild() {
+  if (existsSync(path.join(ROOT, ".next/BUILD_ID"))) return;
+  log("no production build (.next/BUILD_ID): running next build");
+  const build = spawnSync(process.execPath, [NEXT_BIN, "build"], { cwd: ROOT, stdio: "inherit" });
+  if (build.status !== 0) throw new Error("next build failed");
+}
+
+async function startDatabase(tempDir: string) {
+  const port = await freePort();
+  const pg = await startEmbeddedPostgres({ dir: path.join(tempDir, "postgres"), port, log: (line) => console.error(line) });
+  onCleanup("postgres", () => pg.stop());
+  await migrateAndSeed(pg.url, path.join(ROOT, "drizzle"));
+  const database = createDatabase(pg.url, { max: 4 });
+  onCleanup("database pool", () => database.sql.end({ timeout: 5 }));
+  return { url: pg.url, ...database };
+}
+
+/** The last lines the app printed, for errors and for the report. */
+class OutputTail {
+  private lines: string[] = [];
+  private partial = "";
+  constructor(private readonly keep = 400) {}
+
+  add(chunk: Buffer) {
+    const parts = (this.partial + chunk.toString()).split("\n");
+    this.partial = parts.pop() ?? "";
+    this.lines.push(...parts);
+    if (this.lines.length > this.keep) this.lines.splice(0, this.lines.length - this.keep);
+  }
+
+  text() {
+    return [...this.lines, this.partial].join("\n");
+  }
+
+  matching(pattern: RegExp) {
+    return this.lines.filter((line) => pattern.test(line));
+  }
+}
+
+async function waitForHealth(baseUrl: string, app: ChildProcess, output: OutputTail) {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (app.exitCode !== null) throw new Error(`the app exited (${app.exitCode}):\n${output.text()}`);
+    try {
+      if ((await fetch(`${baseUrl}/api/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  throw new Error(`the app did not become healthy:\n${output.text()}`);
+}
+
+/** Kills the app's whole process group (next start and anything it forked). */
+async function stopApp(app: ChildProcess) {
+  if (!app.pid || app.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => app.once("exit", () => resolve()));
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-app.pid!, signal);
+    } catch {
+      // already gone
+    }
+  };
+  signalGroup("SIGTERM");
+  const timedOut = await Promise.race([exited.then(() => false), sleep(5_000).then(() => true)]);
+  if (timedOut) signalGroup("SIGKILL");
+}
+
+async function startApp(options: { databaseUrl: string; ollamaUrl: string; tempDir: string }) {
+  const port = await freePort();
+  // Next.js builds absolute URLs with "localhost": use that name, as the e2e setup does.
+  const baseUrl = `http://localhost:${port}`;
+  const output = new OutputTail();
+  const app = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(port)], {
+    cwd: ROOT,
+    // Its own process group, so clean-up reaches whatever it forks.
+    detached: true,
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      DATABASE_URL: options.databaseUrl,
+      // Unused with DATABASE_URL set, but never the developer's own data directory.
+      EMBEDDED_PG_DIR: path.join(options.tempDir, "unused-postgres"),
+      OLLAMA_HOST: options.ollamaUrl,
+      AUTH_SECRET,
+      AUTH_TRUST_HOST: "true",
+      AUTH_DEV_LOGIN: "",
+      // Limits out of the way: this measures the relay, not the admission control.
+      MAX_CONCURRENT_GENERATIONS: "200",
+      CHAT_MESSAGES_PER_MINUTE: "10000", // the largest value lib/env.mjs accepts
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  onCleanup("app", () => stopApp(app));
+  app.stdout?.on("data", (chunk: Buffer) => output.add(chunk));
+  app.stderr?.on("data", (chunk: Buffer) => output.add(chunk));
+  await waitForHealth(baseUrl, app, output);
+  return { app, port, baseUrl, output };
+}
+
+type Db = Awaited<ReturnType<typeof startDatabase>>;
+
+async function createUser(database: Db) {
+  const [user] = await database.db
+    .insert(users)
+    .values({ email: `bench-${randomUUID()}@example.com`, name: "벤치" })
+    .returning();
+  if (!user) throw new Error("could not create the user");
+  return user;
+}
+
+/** A session cookie as Auth.js would set it after sign-in (JWT strategy). */
+async function sessionCookie(user: { id: string; name: string | null; email: string | null }) {
+  const jwt = await encode({
+    token: { sub: user.id, name: user.name, email: user.email },
+    secret: AUTH_SECRET,
+    salt: SESSION_COOKIE,
+  });
+  return `${SESSION_COOKIE}=${jwt}`;
+}
+
+async function presetCharacterId(database: Db) {
+  const [row] = await database.db.select({ id: characters.id }).from(characters).where(isNull(characters.ownerId)).limit(1);
+  if (!row) throw new Error("no preset character was seeded");
+  return row.id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The typed client, with the browser's links (lib/trpc/react.tsx)
+
+function createAppClient(baseUrl: string, cookie: string) {
+  const url = `${baseUrl}/api/trpc`;
+  // Node has no EventSource: the `eventsource` package's accepts a fetch, which adds the cookie
+  // a browser would send by itself.
+  const fetchWithCookie: FetchLike = (input, init) => fetch(input, { ...init, headers: { ...init.headers, cookie } });
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: httpSubscriptionLink({ url, transformer: superjson, EventSource, eventSourceOptions: { fetch: fetchWithCookie } }),
+        false: httpBatchStreamLink({ url, transformer: superjson, headers: { cookie } }),
+      }),
+    ],
+  });
+}
+
+type AppClient = ReturnType<typeof createAppClient>;
+
+// ---------------------------------------------------------------------------------------------
+// The app's server process and its memory
+
+/** Parent pid of every process, from /proc/<pid>/stat (field 4, after the parenthesised name). */
+function parentPids(): Map<number, number> {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parents.set(Number(entry), ppid);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return parents;
+}
+
+function descendantsOf(root: number): number[] {
+  const parents = parentPids();
+  const found = [root];
+  for (let i = 0; i < found.length; i += 1) {
+    for (const [pid, ppid] of parents) if (ppid === found[i]) found.push(pid);
+  }
+  return found;
+}
+
+/** Socket inodes listening on `port` (IPv4 and IPv6). */
+function listeningInodes(port: number): Set<string> {
+  const inodes = new Set<string>();
+  const portHex = port.toString(16).toUpperCase().padStart(4, "0");
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, "utf8").split("\n").slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const [local, state, inode] = [fields[1], fields[3], fields[9]];
+      if (local?.endsWith(`:${portHex}`) && state === "0A" && inode) inodes.add(inode);
+    }
+  }
+  return inodes;
+}
+
+function ownsSocket(pid: number, inodes: Set<string>): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        return match !== null && inodes.has(match[1]!);
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The process that actually serves the port: `next start` may run the server itself or in a
+ * forked child, so look among the spawned process and its descendants.
+ */
+function serverPid(appPid: number, port: number): number {
+  const inodes = listeningInodes(port);
+  return descendantsOf(appPid).find((pid) => ownsSocket(pid, inodes)) ?? appPid;
+}
+
+/** VmRSS and VmHWM (peak) of a process, in kB. */
+function memoryOf(pid: number): { rssKb: number; hwmKb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+  return { rssKb: field("VmRSS"), hwmKb: field("VmHWM") };
+}
+
+/** Resets VmHWM to the current RSS (Linux clear_refs "5"); false where that isn't allowed. */
+function resetPeak(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** CPU time of a process, in clock ticks (utime + stime, fields 14 and 15 of /proc/<pid>/stat). */
+function cpuTicksOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** Busy and total clock ticks of the whole machine (all cores), from /proc/stat. */
+function machineTicks(): { busy: number; total: number } {
+  const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = cpu.reduce((a, b) => a + b, 0);
+  const idle = (cpu[3] ?? 0) + (cpu[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
+}
+
+/** USER_HZ: /proc reports CPU time in 1/100 s on Linux. */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * Watches the app's server process while work runs through it: RSS sampled every 20 ms
+ * (VmHWM may not be resettable), its CPU time, and how busy the whole machine was.
+ */
+class ProcessProbe {
+  peakKb = 0;
+  private appTicks = 0;
+  private wallMs = 0;
+  private machineBusy = 0;
+  private machineTotal = 0;
+
+  constructor(readonly pid: number) {}
+
+  async during<T>(work: () => Promise<T>): Promise<T> {
+    const sample = () => {
+      this.peakKb = Math.max(this.peakKb, memoryOf(this.pid).rssKb);
+    };
+    const [ticks, machine, start] = [cpuTicksOf(this.pid), machineTicks(), performance.now()];
+    sample();
+    const timer = setInterval(sample, 20);
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+      sample();
+      const after = machineTicks();
+      this.appTicks += cpuTicksOf(this.pid) - ticks;
+      this.wallMs += performance.now() - start;
+      this.machineBusy += after.busy - machine.busy;
+      this.machineTotal += after.total - machine.total;
+    }
+  }
+
+  /** The app's CPU use in % of one core. */
+  get appCpuPercent() {
+    return ((this.appTicks / TICKS_PER_SECOND) * 1000 * 100) / this.wallMs;
+  }
+
+  /** How busy all cores together were, in %. */
+  get machineBusyPercent() {
+    return (this.machineBusy / this.machineTotal) * 100;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Relay overhead
+
+interface StreamSample {
+  /** From the request to the first piece of text. */
+  ttftMs: number;
+  /** Between consecutive pieces of text (one per delta through the app, one per chunk direct). */
+  gapsMs: number[];
+  /** Pieces of text received. */
+  events: number;
+  /** Tokens Ollama sent. */
+  tokens: number;
+  /** Through the app only: where the time to first token went. */
+  breakdown?: TtftBreakdown;
+}
+
+interface TtftBreakdown {
+  /** `chat.send` round trip, as the client sees it. */
+  sendMs: number;
+  /** The server's own figure: reply started → first token from Ollama (prompt building included). */
+  serverFirstTokenMs: number;
+  /** `chat.send` answered → first delta on the subscription. */
+  subscribeToFirstDeltaMs: number;
+}
+
+function sampleFrom(start: number, arrivals: number[], tokens: number): StreamSample {
+  if (arrivals.length === 0) throw new Error("a stream ended without any text");
+  return {
+    ttftMs: arrivals[0]! - start,
+    gapsMs: arrivals.slice(1).map((at, i) => at - arrivals[i]!),
+    events: arrivals.length,
+    tokens,
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${STREAM_TIMEOUT_MS} ms`)), STREAM_TIMEOUT_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** One reply straight from Ollama with the official client: the baseline. */
+export async function directStream(ollama: Ollama): Promise<StreamSample> {
+  const start = performance.now();
+  const stream = await ollama.chat({
+    model: MODEL,
+    stream: true,
+    messages: [
+      { role: "system", content: "You are a friendly character." },
+      { role: "user", content: USER_TEXT },
+    ],
+  });
+  const arrivals: number[] = [];
+  let tokens = 0;
+  for await (const chunk of stream) {
+    if (chunk.message.content) arrivals.push(performance.now());
+    if (chunk.done) tokens = chunk.eval_count;
+  }
+  return sampleFrom(start, arrivals, tokens);
+}
+
+/**
+ * One reply through the app, as the browser gets it: `chat.send` over the batch link, then the
+ * reply's events over SSE. Text that arrives while the reader is behind comes as one delta.
+ */
+export async function appStream(client: AppClient, sessionId: string): Promise<StreamSample> {
+  const start = performance.now();
+  const { reply } = await client.chat.send.mutate({ sessionId, clientId: randomUUID(), text: USER_TEXT });
+  const sent = performance.now();
+  const arrivals: number[] = [];
+  const stats = await new Promise<ReplyStats>((resolve, reject) => {
+    const subscription = client.chat.reply.subscribe(
+      { messageId: reply.id },
+      {
+        onData: ({ data: event }) => {
+          if (event.type === "delta") {
+            arrivals.push(performance.now());
+          } else if (event.type === "done") {
+            subscription.unsubscribe();
+            if (event.status !== "complete") reject(new Error(`the reply ended ${event.status}`));
+            else resolve(event.stats);
+          } else if (event.type === "error") {
+            subscription.unsubscribe();
+            reject(new Error(`the reply failed: ${event.code} ${event.message}`));
+          }
+        },
+        onError: (error) => {
+          subscription.unsubscribe();
+          reject(error);
+        },
+      },
+    );
+  });
+  const sample = sampleFrom(start, arrivals, stats.completionTokens ?? Number.NaN);
+  sample.breakdown = {
+    sendMs: sent - start,
+    serverFirstTokenMs: stats.timeToFirstTokenMs ?? Number.NaN,
+    subscribeToFirstDeltaMs: arrivals[0]! - sent,
+  };
+  return sample;
+}
+
+/** Background work at the fake (the app naming a chat after its first reply) must not overlap a round. */
+export async function waitForUpstreamIdle(fake: FakeOllama) {
+  const deadline = Date.now() + 30_000;
+  while (fake.stats.activeChatStreams > 0 && Date.now() < deadline) await sleep(20);
+  await sleep(50);
+}
+
+type Path = "direct" | "app";
+
+interface RelayResult {
+  samples: Record<Path, StreamSample[]>;
+}
+
+/**
+ * `rounds` rounds of `streams` replies started together, alternating direct and app rounds so
+ * that drift on the machine hits both paths alike.
+ */
+export async function relayRounds(options: {
+  fake: FakeOllama;
+  ollama: Ollama;
+  client: AppClient;
+  sessionIds: readonly string[];
+  streams: number;
+  rounds: number;
+  /** Wraps each app round (to watch the server while only the app path runs). */
+  probe?: ProcessProbe;
+}): Promise<RelayResult> {
+  const samples: Record<Path, StreamSample[]> = { direct: [], app: [] };
+  const round = (run: (i: number) => Promise<StreamSample>) =>
+    Promise.all(Array.from({ length: options.streams }, (_, i) => withTimeout(run(i), "a reply")));
+  for (let r = 0; r < options.rounds; r += 1) {
+    await waitForUpstreamIdle(options.fake);
+    samples.direct.push(...(await round(() => directStream(options.ollama))));
+    await waitForUpstreamIdle(options.fake);
+    // One chat per stream: the app writes one reply at a time per chat.
+    const appRound = () => round((i) => appStream(options.client, options.sessionIds[i]!));
+    samples.app.push(...(await (options.probe ? options.probe.during(appRound) : appRound())));
+  }
+  return { samples };
+}
+
+interface PathFigures {
+  ttft: number[];
+  gaps: number[];
+  events: number;
+  tokens: number;
+  breakdowns: TtftBreakdown[];
+}
+
+function figures(samples: readonly StreamSample[]): PathFigures {
+  return {
+    ttft: samples.map((s) => s.ttftMs),
+    gaps: samples.flatMap((s) => s.gapsMs),
+    events: samples.reduce((n, s) => n + s.events, 0),
+    tokens: samples.reduce((n, s) => n + s.tokens, 0),
+    breakdowns: samples.flatMap((s) => (s.breakdown ? [s.breakdown] : [])),
+  };
+}
+
+interface ServerFigures {
+  idleKb: number;
+  peakKb: number;
+  sampledPeakKb: number;
+  hwmReset: boolean;
+  appCpuPercent: number;
+  machineBusyPercent: number;
+}
+
+interface RelayFigures {
+  streams: number;
+  direct: PathFigures;
+  app: PathFigures;
+}
+
+async function benchRelay(context: { fake: FakeOllama; client: AppClient; sessionIds: readonly string[]; serverPid: number }) {
+  const ollama = new Ollama({ host: context.fake.url });
+  const results: RelayFigures[] = [];
+  let server: ServerFigures | undefined;
+  for (const streams of CONCURRENCY) {
+    const { warmup, measured } = ROUNDS[streams]!;
+    const common = { fake: context.fake, ollama, client: context.client, sessionIds: context.sessionIds, streams };
+    log(`relay, ${streams} stream(s): ${warmup} warm-up and ${measured} measured round(s) per path`);
+    // Warm-up also sends each chat's first message, whose title request would otherwise overlap.
+    await relayRounds({ ...common, rounds: warmup });
+    if (streams !== MANY) {
+      const { samples } = await relayRounds({ ...common, rounds: measured });
+      results.push({ streams, direct: figures(samples.direct), app: figures(samples.app) });
+      continue;
+    }
+    await waitForUpstreamIdle(context.fake);
+    const idleKb = memoryOf(context.serverPid).rssKb;
+    const hwmReset = resetPeak(context.serverPid);
+    const probe = new ProcessProbe(context.serverPid);
+    const { samples } = await relayRounds({ ...common, rounds: measured, probe });
+    results.push({ streams, direct: figures(samples.direct), app: figures(samples.app) });
+    // VmHWM also covers the direct rounds in between, when the app is idle: it can only be lower.
+    const peakKb = hwmReset ? Math.max(memoryOf(context.serverPid).hwmKb, probe.peakKb) : probe.peakKb;
+    server = {
+      idleKb,
+      peakKb,
+      sampledPeakKb: probe.peakKb,
+      hwmReset,
+      appCpuPercent: probe.appCpuPercent,
+      machineBusyPercent: probe.machineBusyPercent,
+    };
+  }
+  if (!server) throw new Error(`no ${MANY}-stream rounds ran`);
+  return { results, server };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. History
+
+/** Fills a chat with `count` alternating user/assistant messages in one statement. */
+async function fillHistory(database: Db, sessionId: string, count: number) {
+  // Dated in the past like a real long chat (and outside the per-minute rate-limit window).
+  await database.sql`
+    insert into messages (id, session_id, role, content, status, active, created_at)
+    select gen_random_uuid()::text,
+           ${sessionId},
+           (case when g % 2 = 1 then 'user' else 'assistant' end)::message_role,
+           case when g % 2 = 1
+             then '오늘은 뭐 하고 지냈어? 날씨가 좋아서 산책하고 싶더라. #' || g
+             else '*창밖을 바라보며* 저도 하루 종일 당신 생각을 했어요. 같이 공원에 가요! #' || g
+           end,
+           'complete',
+           true,
+           now() - interval '1 day' - (${count} - g) * interval '1 second'
+    from generate_series(1, ${count}::int) as g`;
+}
+
+async function benchHistory(context: { database: Db; client: AppClient; characterId: string }) {
+  const sessionIds = new Map<number, string>();
+  for (const size of HISTORY_SIZES) {
+    const session = await context.client.sessions.create.mutate({ characterId: context.characterId });
+    const started = performance.now();
+    await fillHistory(context.database, session.id, size);
+    log(`history: ${size.toLocaleString("en")} messages inserted in ${ms(performance.now() - started)} ms`);
+    sessionIds.set(size, session.id);
+  }
+  // Steady state: in a running system autovacuum would have analysed the table by now.
+  await context.database.sql`analyze messages`;
+
+  const timings = new Map<number, number[]>(HISTORY_SIZES.map((size) => [size, []]));
+  for (let i = 0; i < HISTORY_WARMUP + HISTORY_SAMPLES; i += 1) {
+    // Interleaved, so that drift on the machine hits every size alike.
+    for (const size of HISTORY_SIZES) {
+      const start = performance.now();
+      const page = await context.client.sessions.messages.query({ sessionId: sessionIds.get(size)!, limit: HISTORY_PAGE });
+      const elapsed = performance.now() - start;
+      if (page.messages.length !== HISTORY_PAGE || page.nextCursor === null) {
+        throw new Error(`history page of the ${size}-message chat has ${page.messages.length} messages`);
+      }
+      if (i >= HISTORY_WARMUP) timings.get(size)!.push(elapsed);
+    }
+  }
+  return HISTORY_SIZES.map((size) => ({ size, timings: timings.get(size)! }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function printRelay(results: readonly RelayFigures[]) {
+  const rows: string[][] = [];
+  for (const metric of ["TTFT", "gap"] as const) {
+    for (const { streams, direct, app } of results) {
+      const d = metric === "TTFT" ? direct.ttft : direct.gaps;
+      const a = metric === "TTFT" ? app.ttft : app.gaps;
+      const [d50, a50] = [percentile(d, 50), percentile(a, 50)];
+      rows.push([
+        metric === "TTFT" ? "time to first token" : "gap between tokens",
+        String(streams),
+        ms(d50),
+        ms(percentile(d, 99)),
+        ms(a50),
+        ms(percentile(a, 99)),
+        ms(a50 - d50),
+        ratio(a50 / d50),
+      ]);
+    }
+  }
+  console.log(`\n1. Relay overhead — fake Ollama, ${TOKEN_DELAY_MS} ms per token, ${tokenCount()}-token replies (ms)\n`);
+  console.log(
+    table(["metric", "streams", "direct p50", "direct p99", "app p50", "app p99", "overhead p50", "app/direct p50"], rows),
+  );
+  console.log("\nText events vs upstream tokens (the app coalesces tokens that arrive while a reader is behind):");
+  for (const { streams, direct, app } of results) {
+    console.log(
+      `  ${String(streams).padStart(2)} stream(s): app ${app.events} deltas / ${app.tokens} tokens (${ratio(app.events / app.tokens)}), ` +
+        `direct ${direct.events} chunks / ${direct.tokens} tokens; samples: ${app.ttft.length} replies, ${app.gaps.length} app gaps`,
+    );
+  }
+  console.log("\nTime to first token through the app, broken down (p50 / p99, ms):");
+  console.log(
+    table(
+      ["streams", "", "chat.send round trip", "server: reply start → 1st Ollama token", "send answered → 1st delta"],
+      results.map(({ streams, app }) => {
+        const column = (pick: (b: TtftBreakdown) => number) => {
+          const values = app.breakdowns.map(pick);
+          return `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))}`;
+        };
+        return [String(streams), "", column((b) => b.sendMs), column((b) => b.serverFirstTokenMs), column((b) => b.subscribeToFirstDeltaMs)];
+      }),
+    ),
+  );
+  const many = results.find((r) => r.streams === MANY);
+  if (!many) return;
+  const ttftOverhead = percentile(many.app.ttft, 50) - percentile(many.direct.ttft, 50);
+  const gapOverhead = percentile(many.app.gaps, 50) - percentile(many.direct.gaps, 50);
+  console.log(`\nTargets at ${MANY} streams:`);
+  console.log(`  app adds ≤ ${TARGETS.ttftOverheadMs} ms p50 to TTFT:   ${ms(ttftOverhead)} ms → ${verdict(ttftOverhead <= TARGETS.ttftOverheadMs)}`);
+  console.log(`  app adds ≤ ${TARGETS.gapOverheadMs} ms p50 per token:   ${ms(gapOverhead)} ms → ${verdict(gapOverhead <= TARGETS.gapOverheadMs)}`);
+}
+
+function printHistory(results: readonly { size: number; timings: number[] }[]) {
+  console.log(`\n2. History — first page (limit ${HISTORY_PAGE}) of sessions.messages, ${HISTORY_SAMPLES} requests after ${HISTORY_WARMUP} warm-ups (ms)\n`);
+  console.log(
+    table(
+      ["messages in chat", "", "p50", "p99"],
+      results.map(({ size, timings }) => [size.toLocaleString("en"), "", ms(percentile(timings, 50)), ms(percentile(timings, 99))]),
+    ),
+  );
+  const smallest = percentile(results[0]!.timings, 50);
+  const largest = percentile(results.at(-1)!.timings, 50);
+  const scale = largest / smallest;
+  console.log(`\n  p50 ${results.at(-1)!.size.toLocaleString("en")} / ${results[0]!.size.toLocaleString("en")}: ${ratio(scale)} (target ≤ ${TARGETS.historyRatio}) → ${verdict(scale <= TARGETS.historyRatio)}`);
+}
+
+function printServer(server: ServerFigures, pid: number) {
+  console.log(`\n3. Memory — the app's server process (pid ${pid})\n`);
+  console.log(`  RSS at idle, before the ${MANY}-stream rounds:   ${mb(server.idleKb)}`);
+  console.log(
+    `  peak RSS during ${MANY} concurrent streams:       ${mb(server.peakKb)}` +
+      (server.hwmReset ? ` (VmHWM reset before the rounds; sampled every 20 ms: ${mb(server.sampledPeakKb)})` : " (sampled every 20 ms)"),
+  );
+  console.log(`  growth: ${mb(server.peakKb - server.idleKb)} (${ratio(server.peakKb / server.idleKb)})`);
+  console.log(
+    `  CPU during the app's ${MANY}-stream rounds: app ${server.appCpuPercent.toFixed(0)}% of one core; ` +
+      `machine ${server.machineBusyPercent.toFixed(0)}% busy across ${os.availableParallelism()} cores (this process, the fake and Postgres included)`,
+  );
+}
+
+function tokenCount() {
+  return REPLY.match(/\s*\S+|\s+/g)?.length ?? 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Fake Ollama, Postgres, the app and a signed-in client with one chat per stream. */
+export async function setUp() {
+  ensureBuild();
+  const tempDir = await mkdtemp(path.join(os.tmpdir(), "af-bench-"));
+  // Postgres runs as its own user when we are root: it must be able to enter the directory.
+  await chmod(tempDir, 0o755);
+  onCleanup("temp dir", () => rm(tempDir, { recursive: true, force: true }));
+
+  const fake = await startFakeOllama({ port: 0, tokenDelayMs: TOKEN_DELAY_MS });
+  onCleanup("fake ollama", () => fake.close());
+  fake.setBehaviour({ reply: REPLY });
+
+  log("starting Postgres and the app (next start)");
+  const database = await startDatabase(tempDir);
+  const { app, port, baseUrl, output } = await startApp({ databaseUrl: database.url, ollamaUrl: fake.url, tempDir });
+  const pid = serverPid(app.pid!, port);
+  log(`app on ${baseUrl}, server pid ${pid}${pid === app.pid ? "" : ` (forked by ${app.pid})`}`);
+
+  const user = await createUser(database);
+  const client = createAppClient(baseUrl, await sessionCookie(user));
+  const characterId = await presetCharacterId(database);
+  const sessionIds: string[] = [];
+  for (let i = 0; i < MANY; i += 1) sessionIds.push((await client.sessions.create.mutate({ characterId })).id);
+  return { fake, database, output, pid, client, characterId, sessionIds };
+}
+
+async function main() {
+  const { fake, database, output, pid, client, characterId, sessionIds } = await setUp();
+  const relay = await benchRelay({ fake, client, sessionIds, serverPid: pid });
+  const history = await benchHistory({ database, client, characterId });
+
+  printRelay(relay.results);
+  printHistory(history);
+  printServer(relay.server, pid);
+
+  const complaints = output.matching(/\[trpc\]|\[chat\]|error|warn/i);
+  console.log(`\nApp log: ${complaints.length} warning/error line(s)${complaints.length ? ":" : "."}`);
+  for (const line of complaints.slice(0, 15)) console.log(`  ${line}`);
+}
+
+/** Runs `work` with clean-up guaranteed, on failure and on Ctrl-C too; exit code 1 if it threw. */
+export async function run(work: () => Promise<void>) {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: cleaning up`);
+      void cleanUp().finally(() => process.exit(130));
+    });
+  }
+  try {
+    await work();
+  } catch (error) {
+    console.error("\n✖ the benchmark run failed:", error);
+    process.exitCode = 1;
+  } finally {
+    await cleanUp();
+  }
+}
+
+if (isDirectRun(import.meta.url)) await run(main);
