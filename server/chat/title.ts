@@ -17,6 +17,7 @@ export function cleanTitle(raw: string): string | null {
     .find(Boolean);
   if (!line) return null;
   const title = line
+    .replace(/\*/g, "")
     .replace(/^(title|제목)\s*[:：]\s*/i, "")
     .replace(/^["'“”‘’「」『』*]+|["'“”‘’「」『』*.。!！]+$/g, "")
     .trim();
