@@ -126,16 +126,3 @@ describe("size", () => {
   });
 });
 
-it("exports every reason it uses", () => {
-  expect(CARD_ERROR_REASONS).toEqual([
-    "card_not_card_file",
-    "card_malformed_png",
-    "card_no_chunk",
-    "card_bad_base64",
-    "card_bad_json",
-    "card_unknown_spec",
-    "card_field_too_long",
-    "card_invalid",
-    "card_too_large",
-  ]);
-});

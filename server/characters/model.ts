@@ -3,6 +3,7 @@ import type { CharacterInput } from "@/lib/schemas";
 import type { Database } from "@/server/db";
 import { characters, images, type Character } from "@/server/db/schema";
 import { DomainError, notFound } from "@/server/errors";
+import { containsPattern, decodeCursor, encodeCursor } from "@/server/db/query-helpers";
 import { VoiceModel } from "@/server/voices/model";
 
 export type GalleryScope = "all" | "presets" | "mine" | "public";
@@ -34,22 +35,6 @@ export type CharacterSummary = { [K in keyof typeof summary]: Character[K] };
 export function visibleTo(viewerId: string | null): SQL {
   const shared = or(isNull(characters.ownerId), eq(characters.visibility, "public"))!;
   return and(isNull(characters.deletedAt), viewerId ? or(shared, eq(characters.ownerId, viewerId))! : shared)!;
-}
-
-/** `%` and `_` typed by a person are literal characters, not wildcards. */
-function likePattern(text: string) {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
-function encodeCursor(row: { createdAt: Date; id: string }) {
-  return `${row.createdAt.toISOString()}|${row.id}`;
-}
-
-function decodeCursor(cursor: string) {
-  const [at, id] = cursor.split("|");
-  const date = new Date(at ?? "");
-  if (!id || Number.isNaN(date.getTime())) throw new DomainError("bad_input", "The page cursor is not valid.");
-  return { createdAt: date, id };
 }
 
 /**
@@ -90,13 +75,13 @@ export class CharacterModel {
       .where(
         and(
           scope[query.scope],
-          query.q ? ilike(characters.searchText, likePattern(query.q)) : undefined,
+          query.q ? ilike(characters.searchText, containsPattern(query.q)) : undefined,
           query.category ? eq(characters.category, query.category) : undefined,
           query.tag ? sql`${characters.tags} @> ${JSON.stringify([query.tag])}::jsonb` : undefined,
           after
             ? or(
-                lt(characters.createdAt, after.createdAt),
-                and(eq(characters.createdAt, after.createdAt), lt(characters.id, after.id)),
+                lt(characters.createdAt, after.at),
+                and(eq(characters.createdAt, after.at), lt(characters.id, after.id)),
               )
             : undefined,
         ),
@@ -105,7 +90,7 @@ export class CharacterModel {
       .limit(query.limit + 1);
     const page = rows.slice(0, query.limit);
     const last = page.at(-1);
-    return { items: page, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+    return { items: page, nextCursor: rows.length > query.limit && last ? encodeCursor(last.createdAt, last.id) : null };
   }
 
   /** Categories and tags in use among what the viewer can see, most used first. */

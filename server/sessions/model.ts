@@ -5,6 +5,7 @@ import { CharacterModel } from "@/server/characters/model";
 import type { Database } from "@/server/db";
 import { characters, chatSessions, messages, type Character } from "@/server/db/schema";
 import { DomainError, notFound } from "@/server/errors";
+import { containsPattern, decodeCursor, encodeCursor } from "@/server/db/query-helpers";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
@@ -22,22 +23,6 @@ export interface SessionPatch {
 }
 
 const PREVIEW_LENGTH = 120;
-
-function encodeCursor(at: Date, id: string) {
-  return `${at.toISOString()}|${id}`;
-}
-
-function decodeCursor(cursor: string) {
-  const [at, id] = cursor.split("|");
-  const date = new Date(at ?? "");
-  if (!id || Number.isNaN(date.getTime())) throw new DomainError("bad_input", "The page cursor is not valid.");
-  return { at: date, id };
-}
-
-/** `%` and `_` typed by a person are literal characters, not wildcards. */
-function likePattern(text: string) {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
 
 /** The greeting opens the chat; the card's alternate greetings are its other "swipes". */
 async function insertGreetings(tx: Tx, sessionId: string, character: Pick<Character, "greeting" | "alternateGreetings">) {
@@ -248,7 +233,7 @@ export class SessionModel {
       .from(messages)
       .innerJoin(chatSessions, eq(chatSessions.id, messages.sessionId))
       .innerJoin(characters, eq(characters.id, chatSessions.characterId))
-      .where(and(eq(chatSessions.userId, this.userId), eq(messages.active, true), sql`lower(${messages.content}) like ${likePattern(q)}`))
+      .where(and(eq(chatSessions.userId, this.userId), eq(messages.active, true), sql`lower(${messages.content}) like ${containsPattern(q)}`))
       .orderBy(desc(messages.seq))
       .limit(limit);
   }
