@@ -1,16 +1,21 @@
 import Image from "next/image";
 import Link from "next/link";
-import { CharacterCard, DEFAULT_PORTRAIT } from "@/components/character-card";
-import { serverCaller } from "@/lib/trpc/server";
+import { Suspense } from "react";
+import { DEFAULT_PORTRAIT } from "@/components/character-card";
+import { Gallery } from "@/components/characters/gallery";
+import { filtersFrom, galleryInput } from "@/lib/gallery";
+import { HydrateClient, prefetch, prefetchInfinite, serverCaller, trpc } from "@/lib/trpc/server";
 import { auth } from "@/server/auth";
 import { getI18n } from "@/server/i18n";
 
-export default async function HomePage() {
-  const [{ t, locale }, session, caller] = await Promise.all([getI18n(), auth(), serverCaller()]);
-  const [presets, recent] = await Promise.all([
-    caller.characters.presets(),
-    session?.user ? caller.sessions.list({ limit: 6 }).then((page) => page.items) : Promise.resolve([]),
-  ]);
+export default async function HomePage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const [{ t, locale }, session, caller, params] = await Promise.all([getI18n(), auth(), serverCaller(), searchParams]);
+  const signedIn = Boolean(session?.user);
+  const recent = signedIn ? (await caller.sessions.list({ limit: 8 })).items : [];
+  const filters = filtersFrom({ get: (name) => (typeof params[name] === "string" ? (params[name] as string) : null) });
+  // The first page of the gallery comes with the HTML: no blank grid while it loads.
+  prefetchInfinite(trpc.characters.gallery.infiniteQueryOptions(galleryInput(filters), { getNextPageParam: (page) => page.nextCursor ?? undefined }));
+  prefetch(trpc.characters.facets.queryOptions());
   const dateFormat = new Intl.DateTimeFormat(locale, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
 
   return (
@@ -26,21 +31,16 @@ export default async function HomePage() {
 
       {recent.length > 0 && (
         <section className="mt-10" data-testid="recent-chats">
-          <h2 className="text-lg font-bold sm:text-xl">{t("home.recent")}</h2>
+          <div className="flex items-center justify-between">
+            <h2 className="text-lg font-bold sm:text-xl">{t("home.recent")}</h2>
+            <Link href="/chat" className="text-sm text-zinc-400 hover:text-zinc-100">
+              {t("home.allChats")}
+            </Link>
+          </div>
           <div className="mt-4 flex gap-3 overflow-x-auto pb-2 [scrollbar-width:thin]">
             {recent.map((chat) => (
-              <Link
-                key={chat.id}
-                href={`/chat/${chat.id}`}
-                className="card flex min-w-64 items-center gap-3 p-3 transition hover:border-brand-400/40"
-              >
-                <Image
-                  src={chat.characterImage ?? DEFAULT_PORTRAIT}
-                  alt=""
-                  width={44}
-                  height={44}
-                  className="size-11 rounded-full object-cover"
-                />
+              <Link key={chat.id} href={`/chat/${chat.id}`} className="card flex w-64 shrink-0 items-center gap-3 p-3 transition hover:border-brand-400/40">
+                <Image src={chat.characterImage ?? DEFAULT_PORTRAIT} alt="" width={44} height={44} className="size-11 rounded-full object-cover" />
                 <div className="min-w-0">
                   <p className="truncate text-sm font-semibold">{chat.title ?? t("chat.untitled", { name: chat.characterName })}</p>
                   <p className="text-xs text-zinc-500">{dateFormat.format(chat.lastMessageAt)}</p>
@@ -51,19 +51,11 @@ export default async function HomePage() {
         </section>
       )}
 
-      <section className="mt-10">
-        <div className="flex items-end justify-between gap-4">
-          <div>
-            <h2 className="text-lg font-bold sm:text-xl">{t("home.presets")}</h2>
-            <p className="mt-1 text-sm text-zinc-500">{t("home.presetsHint")}</p>
-          </div>
-        </div>
-        <div className="mt-5 grid grid-cols-2 gap-3 sm:gap-5 md:grid-cols-3 lg:grid-cols-4" data-testid="preset-gallery">
-          {presets.map((character) => (
-            <CharacterCard key={character.id} character={character} presetLabel={t("character.preset")} />
-          ))}
-        </div>
-      </section>
+      <HydrateClient>
+        <Suspense>
+          <Gallery signedIn={signedIn} />
+        </Suspense>
+      </HydrateClient>
 
       <footer className="mt-16 border-t border-white/[0.06] pt-6 text-center text-xs text-zinc-500">{t("footer.note")}</footer>
     </main>

@@ -4,7 +4,9 @@ import type { Character } from "@/server/db/schema";
 
 export const DEFAULT_PORTRAIT = "/characters/default.png";
 
-export function CharacterCard({ character, presetLabel }: { character: Character; presetLabel?: string }) {
+type CardFields = Pick<Character, "id" | "name" | "description" | "category" | "tags" | "imageUrl" | "ownerId">;
+
+export function CharacterCard({ character, presetLabel }: { character: CardFields; presetLabel?: string }) {
   return (
     <Link
       href={`/characters/${character.id}`}

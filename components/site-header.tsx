@@ -25,6 +25,11 @@ export async function SiteHeader() {
               {t("nav.chats")}
             </Link>
           )}
+          {user && (
+            <Link href="/voices" className="hidden rounded-lg px-2.5 py-1.5 hover:bg-white/5 hover:text-zinc-100 sm:block" data-testid="nav-voices">
+              {t("nav.voices")}
+            </Link>
+          )}
         </nav>
         <div className="ml-auto flex items-center gap-1.5 sm:gap-2">
           <HealthIndicator />

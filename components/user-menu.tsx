@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
 import { signOutAction } from "@/server/actions";
 import { useI18n } from "./i18n-provider";
@@ -42,6 +43,9 @@ export function UserMenu({ name, email }: { name: string | null; email: string |
             <span>{t("nav.language")}</span>
             <LocaleSwitcher />
           </div>
+          <Link href="/voices" className="mt-3 block rounded-lg border-t border-white/[0.06] px-2 pt-3 pb-2 text-sm text-zinc-300 hover:bg-white/5 sm:hidden">
+            {t("nav.voices")}
+          </Link>
           <form action={signOutAction} className="mt-3 border-t border-white/[0.06] pt-3">
             <button type="submit" className="w-full rounded-lg px-2 py-2 text-left text-sm text-zinc-300 hover:bg-white/5">
               {t("nav.signOut")}

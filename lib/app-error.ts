@@ -17,6 +17,9 @@ export function describeError(error: unknown, t: Translate): string {
   const code = e.data?.appCode;
   if (isAppErrorCode(code)) {
     const params = (e.data?.appParams ?? {}) as Record<string, string | number>;
+    // A known reason (a card or image problem) has its own sentence.
+    const reasonKey = `error.reason.${params.reason}` as MessageKey;
+    if (typeof params.reason === "string" && t(reasonKey) !== reasonKey) return t(reasonKey, params);
     return t(`error.${code}` as MessageKey, params);
   }
   if (e.data?.code === "UNAUTHORIZED") return t("error.unauthorized");

@@ -11,7 +11,8 @@ import { useTRPC, type RouterOutputs } from "@/lib/trpc/react";
 import { DEFAULT_PORTRAIT } from "../character-card";
 import { EditIcon, PlusIcon, TrashIcon } from "../icons";
 import { useI18n } from "../i18n-provider";
-import { ConfirmDialog } from "./confirm-dialog";
+import { ConfirmDialog } from "../confirm-dialog";
+import { IconButton } from "../icon-button";
 
 type ChatItem = RouterOutputs["sessions"]["list"]["items"][number];
 
@@ -187,33 +188,5 @@ function Highlight({ text, query }: { text: string; query: string }) {
       <mark className="rounded bg-brand-500/30 px-0.5 text-white">{text.slice(at, at + query.length)}</mark>
       {text.slice(at + query.length)}
     </>
-  );
-}
-
-export function IconButton({
-  label,
-  onClick,
-  children,
-  testId,
-  disabled,
-}: {
-  label: string;
-  onClick: () => void;
-  children: React.ReactNode;
-  testId?: string;
-  disabled?: boolean;
-}) {
-  return (
-    <button
-      type="button"
-      onClick={onClick}
-      title={label}
-      aria-label={label}
-      disabled={disabled}
-      data-testid={testId}
-      className="grid size-8 place-items-center rounded-lg text-zinc-500 hover:bg-white/10 hover:text-zinc-100 disabled:opacity-40"
-    >
-      {children}
-    </button>
   );
 }

@@ -7,8 +7,8 @@ import type { RouterOutputs } from "@/lib/trpc/react";
 import { DEFAULT_PORTRAIT } from "../character-card";
 import { CheckIcon, ChevronLeftIcon, ChevronRightIcon, CopyIcon, EditIcon, RefreshIcon, TrashIcon } from "../icons";
 import { useI18n } from "../i18n-provider";
-import { IconButton } from "./chat-sidebar";
-import { ConfirmDialog } from "./confirm-dialog";
+import { ConfirmDialog } from "../confirm-dialog";
+import { IconButton } from "../icon-button";
 import { Markdown } from "./markdown";
 
 type StoredMessage = RouterOutputs["sessions"]["messages"]["messages"][number];

@@ -9,7 +9,7 @@
 // informative, and the script exits non-zero only when the run itself broke.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -21,7 +21,6 @@ import { encode } from "next-auth/jwt";
 import { Ollama } from "ollama";
 import superjson from "superjson";
 import { startFakeOllama, type FakeOllama } from "../fakes/ollama";
-import { isDirectRun } from "../fakes/server-kit";
 import { freePort } from "../support/ports";
 import type { AppRouter } from "@/server/api/root";
 import type { ReplyStats } from "@/server/chat/live-reply";
@@ -42,15 +41,32 @@ const MODEL = "qwen2.5:7b";
 const TOKEN_DELAY_MS = 20;
 /** 40 word-sized tokens (the fake splits on whitespace): ~800 ms of streaming per reply. */
 const REPLY = Array.from({ length: 8 }, () => "*고개를 끄덕이며* 그렇군요, 정말 흥미로운").join(" ");
+/** Split the way the fake splits replies into tokens. */
+const REPLY_TOKENS = REPLY.match(/\s*\S+|\s+/g)?.length ?? 0;
+const REPLY_MS = REPLY_TOKENS * TOKEN_DELAY_MS;
 const USER_TEXT = "오늘 하루는 어땠어? 재미있는 이야기 좀 들려줘.";
 
-const CONCURRENCY = [1, 50] as const;
 const MANY = 50;
-/** Measured replies per concurrency level (rounds × streams), after warm-up rounds. */
-const ROUNDS: Record<number, { warmup: number; measured: number }> = {
-  1: { warmup: 3, measured: 30 },
-  50: { warmup: 1, measured: 4 },
-};
+
+interface Load {
+  label: string;
+  streams: number;
+  /** Stream i starts i × spreadMs / streams after the round begins; 0 = all at once. */
+  spreadMs: number;
+  warmupRounds: number;
+  /** Measured rounds per path (direct and app alternate). */
+  rounds: number;
+}
+
+/**
+ * 50 streams two ways: all sent in the same instant (the worst case, every request queues at
+ * once), and spread over one reply's length, so that about 50 are in flight when the last starts.
+ */
+const LOADS: readonly Load[] = [
+  { label: "1", streams: 1, spreadMs: 0, warmupRounds: 3, rounds: 30 },
+  { label: `${MANY} at once`, streams: MANY, spreadMs: 0, warmupRounds: 1, rounds: 4 },
+  { label: `${MANY} spread`, streams: MANY, spreadMs: REPLY_MS, warmupRounds: 0, rounds: 3 },
+];
 const STREAM_TIMEOUT_MS = 60_000;
 
 const HISTORY_SIZES = [1_000, 10_000, 100_000] as const;
@@ -64,7 +80,7 @@ const TARGETS = { ttftOverheadMs: 15, gapOverheadMs: 5, historyRatio: 1.5 };
 // Statistics and formatting
 
 /** Nearest-rank percentile (p in 0..100) of unsorted samples. */
-export function percentile(samples: readonly number[], p: number): number {
+function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return Number.NaN;
   const sorted = [...samples].sort((a, b) => a - b);
   const rank = Math.ceil((p / 100) * sorted.length);
@@ -111,10 +127,14 @@ async function cleanUp() {
 // Setup: build, database, fake Ollama, app, user
 
 function ensureBuild() {
-  if (existsSync(path.join(ROOT, ".next/BUILD_ID"))) return;
-  log("no production build (.next/BUILD_ID): running next build");
-  const build = spawnSync(process.execPath, [NEXT_BIN, "build"], { cwd: ROOT, stdio: "inherit" });
-  if (build.status !== 0) throw new Error("next build failed");
+  const buildId = path.join(ROOT, ".next/BUILD_ID");
+  if (!existsSync(buildId)) {
+    log("no production build (.next/BUILD_ID): running next build");
+    const build = spawnSync(process.execPath, [NEXT_BIN, "build"], { cwd: ROOT, stdio: "inherit" });
+    if (build.status !== 0) throw new Error("next build failed");
+  }
+  // The figures belong to this build, which may be older than the sources.
+  log(`production build ${readFileSync(buildId, "utf8").trim()} of ${statSync(buildId).mtime.toISOString()}`);
 }
 
 async function startDatabase(tempDir: string) {
@@ -244,8 +264,8 @@ async function presetCharacterId(database: Db) {
 
 function createAppClient(baseUrl: string, cookie: string) {
   const url = `${baseUrl}/api/trpc`;
-  // Node has no EventSource: the `eventsource` package's accepts a fetch, which adds the cookie
-  // a browser would send by itself.
+  // Node has no EventSource: the `eventsource` package's takes a fetch, through which we add the
+  // cookie that a browser would send by itself.
   const fetchWithCookie: FetchLike = (input, init) => fetch(input, { ...init, headers: { ...init.headers, cookie } });
   return createTRPCClient<AppRouter>({
     links: [
@@ -450,7 +470,7 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
 }
 
 /** One reply straight from Ollama with the official client: the baseline. */
-export async function directStream(ollama: Ollama): Promise<StreamSample> {
+async function directStream(ollama: Ollama): Promise<StreamSample> {
   const start = performance.now();
   const stream = await ollama.chat({
     model: MODEL,
@@ -473,7 +493,7 @@ export async function directStream(ollama: Ollama): Promise<StreamSample> {
  * One reply through the app, as the browser gets it: `chat.send` over the batch link, then the
  * reply's events over SSE. Text that arrives while the reader is behind comes as one delta.
  */
-export async function appStream(client: AppClient, sessionId: string): Promise<StreamSample> {
+async function appStream(client: AppClient, sessionId: string): Promise<StreamSample> {
   const start = performance.now();
   const { reply } = await client.chat.send.mutate({ sessionId, clientId: randomUUID(), text: USER_TEXT });
   const sent = performance.now();
@@ -511,7 +531,7 @@ export async function appStream(client: AppClient, sessionId: string): Promise<S
 }
 
 /** Background work at the fake (the app naming a chat after its first reply) must not overlap a round. */
-export async function waitForUpstreamIdle(fake: FakeOllama) {
+async function waitForUpstreamIdle(fake: FakeOllama) {
   const deadline = Date.now() + 30_000;
   while (fake.stats.activeChatStreams > 0 && Date.now() < deadline) await sleep(20);
   await sleep(50);
@@ -524,22 +544,28 @@ interface RelayResult {
 }
 
 /**
- * `rounds` rounds of `streams` replies started together, alternating direct and app rounds so
- * that drift on the machine hits both paths alike.
+ * `rounds` rounds of `streams` replies (started together, or spread over `spreadMs`),
+ * alternating direct and app rounds so that drift on the machine hits both paths alike.
  */
-export async function relayRounds(options: {
+async function relayRounds(options: {
   fake: FakeOllama;
   ollama: Ollama;
   client: AppClient;
   sessionIds: readonly string[];
   streams: number;
+  spreadMs: number;
   rounds: number;
   /** Wraps each app round (to watch the server while only the app path runs). */
   probe?: ProcessProbe;
 }): Promise<RelayResult> {
   const samples: Record<Path, StreamSample[]> = { direct: [], app: [] };
   const round = (run: (i: number) => Promise<StreamSample>) =>
-    Promise.all(Array.from({ length: options.streams }, (_, i) => withTimeout(run(i), "a reply")));
+    Promise.all(
+      Array.from({ length: options.streams }, async (_, i) => {
+        if (options.spreadMs > 0) await sleep((i * options.spreadMs) / options.streams);
+        return withTimeout(run(i), "a reply");
+      }),
+    );
   for (let r = 0; r < options.rounds; r += 1) {
     await waitForUpstreamIdle(options.fake);
     samples.direct.push(...(await round(() => directStream(options.ollama))));
@@ -579,7 +605,7 @@ interface ServerFigures {
 }
 
 interface RelayFigures {
-  streams: number;
+  load: Load;
   direct: PathFigures;
   app: PathFigures;
 }
@@ -587,36 +613,32 @@ interface RelayFigures {
 async function benchRelay(context: { fake: FakeOllama; client: AppClient; sessionIds: readonly string[]; serverPid: number }) {
   const ollama = new Ollama({ host: context.fake.url });
   const results: RelayFigures[] = [];
-  let server: ServerFigures | undefined;
-  for (const streams of CONCURRENCY) {
-    const { warmup, measured } = ROUNDS[streams]!;
-    const common = { fake: context.fake, ollama, client: context.client, sessionIds: context.sessionIds, streams };
-    log(`relay, ${streams} stream(s): ${warmup} warm-up and ${measured} measured round(s) per path`);
+  // The server is watched during the app rounds of every 50-stream load.
+  let probe: ProcessProbe | undefined;
+  let idle = { kb: Number.NaN, hwmReset: false };
+  for (const load of LOADS) {
+    const common = { fake: context.fake, ollama, client: context.client, sessionIds: context.sessionIds, ...load };
+    log(`relay, ${load.label}: ${load.warmupRounds} warm-up and ${load.rounds} measured round(s) per path`);
     // Warm-up also sends each chat's first message, whose title request would otherwise overlap.
-    await relayRounds({ ...common, rounds: warmup });
-    if (streams !== MANY) {
-      const { samples } = await relayRounds({ ...common, rounds: measured });
-      results.push({ streams, direct: figures(samples.direct), app: figures(samples.app) });
-      continue;
+    await relayRounds({ ...common, rounds: load.warmupRounds });
+    if (load.streams === MANY && !probe) {
+      await waitForUpstreamIdle(context.fake);
+      idle = { kb: memoryOf(context.serverPid).rssKb, hwmReset: resetPeak(context.serverPid) };
+      probe = new ProcessProbe(context.serverPid);
     }
-    await waitForUpstreamIdle(context.fake);
-    const idleKb = memoryOf(context.serverPid).rssKb;
-    const hwmReset = resetPeak(context.serverPid);
-    const probe = new ProcessProbe(context.serverPid);
-    const { samples } = await relayRounds({ ...common, rounds: measured, probe });
-    results.push({ streams, direct: figures(samples.direct), app: figures(samples.app) });
-    // VmHWM also covers the direct rounds in between, when the app is idle: it can only be lower.
-    const peakKb = hwmReset ? Math.max(memoryOf(context.serverPid).hwmKb, probe.peakKb) : probe.peakKb;
-    server = {
-      idleKb,
-      peakKb,
-      sampledPeakKb: probe.peakKb,
-      hwmReset,
-      appCpuPercent: probe.appCpuPercent,
-      machineBusyPercent: probe.machineBusyPercent,
-    };
+    const { samples } = await relayRounds({ ...common, probe: load.streams === MANY ? probe : undefined });
+    results.push({ load, direct: figures(samples.direct), app: figures(samples.app) });
   }
-  if (!server) throw new Error(`no ${MANY}-stream rounds ran`);
+  if (!probe) throw new Error(`no ${MANY}-stream rounds ran`);
+  const server: ServerFigures = {
+    idleKb: idle.kb,
+    // VmHWM also covers the direct rounds in between, when the app is idle: it can only be lower.
+    peakKb: idle.hwmReset ? Math.max(memoryOf(context.serverPid).hwmKb, probe.peakKb) : probe.peakKb,
+    sampledPeakKb: probe.peakKb,
+    hwmReset: idle.hwmReset,
+    appCpuPercent: probe.appCpuPercent,
+    machineBusyPercent: probe.machineBusyPercent,
+  };
   return { results, server };
 }
 
@@ -675,13 +697,13 @@ async function benchHistory(context: { database: Db; client: AppClient; characte
 function printRelay(results: readonly RelayFigures[]) {
   const rows: string[][] = [];
   for (const metric of ["TTFT", "gap"] as const) {
-    for (const { streams, direct, app } of results) {
+    for (const { load, direct, app } of results) {
       const d = metric === "TTFT" ? direct.ttft : direct.gaps;
       const a = metric === "TTFT" ? app.ttft : app.gaps;
       const [d50, a50] = [percentile(d, 50), percentile(a, 50)];
       rows.push([
         metric === "TTFT" ? "time to first token" : "gap between tokens",
-        String(streams),
+        load.label,
         ms(d50),
         ms(percentile(d, 99)),
         ms(a50),
@@ -691,37 +713,43 @@ function printRelay(results: readonly RelayFigures[]) {
       ]);
     }
   }
-  console.log(`\n1. Relay overhead — fake Ollama, ${TOKEN_DELAY_MS} ms per token, ${tokenCount()}-token replies (ms)\n`);
-  console.log(
-    table(["metric", "streams", "direct p50", "direct p99", "app p50", "app p99", "overhead p50", "app/direct p50"], rows),
-  );
+  console.log(`\n1. Relay overhead — fake Ollama, ${TOKEN_DELAY_MS} ms per token, ${REPLY_TOKENS}-token replies (ms)\n`);
+  console.log("   TTFT: app = calling chat.send → first delta on chat.reply; direct = calling ollama.chat → first chunk with text");
+  console.log("   gap: between consecutive deltas (app) or chunks (direct) of one reply");
+  console.log(`   streams "${MANY} spread": starts spread evenly over ${REPLY_MS} ms (one reply's length)\n`);
+  console.log(table(["metric", "streams", "direct p50", "direct p99", "app p50", "app p99", "overhead p50", "app/direct p50"], rows));
+
   console.log("\nText events vs upstream tokens (the app coalesces tokens that arrive while a reader is behind):");
-  for (const { streams, direct, app } of results) {
+  for (const { load, direct, app } of results) {
     console.log(
-      `  ${String(streams).padStart(2)} stream(s): app ${app.events} deltas / ${app.tokens} tokens (${ratio(app.events / app.tokens)}), ` +
-        `direct ${direct.events} chunks / ${direct.tokens} tokens; samples: ${app.ttft.length} replies, ${app.gaps.length} app gaps`,
+      `  ${load.label.padEnd(12)} app ${app.events} deltas / ${app.tokens} tokens (${ratio(app.events / app.tokens)}), ` +
+        `direct ${direct.events} chunks / ${direct.tokens} tokens; ${app.ttft.length} replies and ${app.gaps.length} app gaps measured`,
     );
   }
-  console.log("\nTime to first token through the app, broken down (p50 / p99, ms):");
+
+  console.log("\nTime to first token through the app, broken down (p50 / p99, ms):\n");
   console.log(
     table(
       ["streams", "", "chat.send round trip", "server: reply start → 1st Ollama token", "send answered → 1st delta"],
-      results.map(({ streams, app }) => {
+      results.map(({ load, app }) => {
         const column = (pick: (b: TtftBreakdown) => number) => {
           const values = app.breakdowns.map(pick);
           return `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))}`;
         };
-        return [String(streams), "", column((b) => b.sendMs), column((b) => b.serverFirstTokenMs), column((b) => b.subscribeToFirstDeltaMs)];
+        return [load.label, "", column((b) => b.sendMs), column((b) => b.serverFirstTokenMs), column((b) => b.subscribeToFirstDeltaMs)];
       }),
     ),
   );
-  const many = results.find((r) => r.streams === MANY);
-  if (!many) return;
-  const ttftOverhead = percentile(many.app.ttft, 50) - percentile(many.direct.ttft, 50);
-  const gapOverhead = percentile(many.app.gaps, 50) - percentile(many.direct.gaps, 50);
-  console.log(`\nTargets at ${MANY} streams:`);
-  console.log(`  app adds ≤ ${TARGETS.ttftOverheadMs} ms p50 to TTFT:   ${ms(ttftOverhead)} ms → ${verdict(ttftOverhead <= TARGETS.ttftOverheadMs)}`);
-  console.log(`  app adds ≤ ${TARGETS.gapOverheadMs} ms p50 per token:   ${ms(gapOverhead)} ms → ${verdict(gapOverhead <= TARGETS.gapOverheadMs)}`);
+
+  console.log(`\nTargets at ${MANY} streams (informative):`);
+  for (const { load, direct, app } of results.filter((r) => r.load.streams === MANY)) {
+    const ttftOverhead = percentile(app.ttft, 50) - percentile(direct.ttft, 50);
+    const gapOverhead = percentile(app.gaps, 50) - percentile(direct.gaps, 50);
+    console.log(
+      `  ${load.label.padEnd(12)} TTFT +${ms(ttftOverhead)} ms (≤ ${TARGETS.ttftOverheadMs}) → ${verdict(ttftOverhead <= TARGETS.ttftOverheadMs)}; ` +
+        `per token ${ms(gapOverhead)} ms (≤ ${TARGETS.gapOverheadMs}) → ${verdict(gapOverhead <= TARGETS.gapOverheadMs)}`,
+    );
+  }
 }
 
 function printHistory(results: readonly { size: number; timings: number[] }[]) {
@@ -739,10 +767,10 @@ function printHistory(results: readonly { size: number; timings: number[] }[]) {
 }
 
 function printServer(server: ServerFigures, pid: number) {
-  console.log(`\n3. Memory — the app's server process (pid ${pid})\n`);
-  console.log(`  RSS at idle, before the ${MANY}-stream rounds:   ${mb(server.idleKb)}`);
+  console.log(`\n3. Memory and CPU — the app's server process (pid ${pid})\n`);
+  console.log(`  RSS at idle, before the measured ${MANY}-stream rounds: ${mb(server.idleKb)}`);
   console.log(
-    `  peak RSS during ${MANY} concurrent streams:       ${mb(server.peakKb)}` +
+    `  peak RSS during ${MANY} concurrent streams:             ${mb(server.peakKb)}` +
       (server.hwmReset ? ` (VmHWM reset before the rounds; sampled every 20 ms: ${mb(server.sampledPeakKb)})` : " (sampled every 20 ms)"),
   );
   console.log(`  growth: ${mb(server.peakKb - server.idleKb)} (${ratio(server.peakKb / server.idleKb)})`);
@@ -752,14 +780,10 @@ function printServer(server: ServerFigures, pid: number) {
   );
 }
 
-function tokenCount() {
-  return REPLY.match(/\s*\S+|\s+/g)?.length ?? 0;
-}
-
 // ---------------------------------------------------------------------------------------------
 
 /** Fake Ollama, Postgres, the app and a signed-in client with one chat per stream. */
-export async function setUp() {
+async function setUp() {
   ensureBuild();
   const tempDir = await mkdtemp(path.join(os.tmpdir(), "af-bench-"));
   // Postgres runs as its own user when we are root: it must be able to enter the directory.
@@ -799,7 +823,7 @@ async function main() {
 }
 
 /** Runs `work` with clean-up guaranteed, on failure and on Ctrl-C too; exit code 1 if it threw. */
-export async function run(work: () => Promise<void>) {
+async function run(work: () => Promise<void>) {
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
       console.error(`\n${signal}: cleaning up`);
@@ -816,4 +840,4 @@ export async function run(work: () => Promise<void>) {
   }
 }
 
-if (isDirectRun(import.meta.url)) await run(main);
+await run(main);

@@ -42,12 +42,15 @@ export class ChatService {
     return this.withReplySlot(async (replyId) =>
       this.db.transaction(async (tx) => {
         await this.lockIdle(tx, session.id);
-        const [userMessage] = await tx
+        // One statement for both rows: the user's message, then the reply being written.
+        const [userMessage, reply] = await tx
           .insert(messages)
-          .values({ sessionId: session.id, role: "user", content: input.text, clientId: input.clientId })
+          .values([
+            { sessionId: session.id, role: "user", content: input.text, clientId: input.clientId },
+            { id: replyId, sessionId: session.id, role: "assistant", content: "", status: "streaming", model: session.model },
+          ])
           .returning();
-        const reply = await this.insertReply(tx, session.id, session.model, replyId);
-        return { userMessage: userMessage!, reply };
+        return { userMessage: userMessage!, reply: reply! };
       }),
     );
   }
@@ -93,9 +96,13 @@ export class ChatService {
    * reply at a time per chat. A reply left 'streaming' by a crashed instance is closed as stopped.
    */
   private async lockIdle(tx: Tx, sessionId: string) {
-    await tx.execute(sql`select 1 from ${chatSessions} where ${chatSessions.id} = ${sessionId} for update`);
+    // Updating the chat's activity time is also what locks it for this transaction.
+    await tx.update(chatSessions).set({ lastMessageAt: new Date() }).where(eq(chatSessions.id, sessionId));
     const writing = await tx
-      .select({ id: messages.id, live: sql<boolean>`exists (select 1 from ${generationSlots} where ${generationSlots.messageId} = ${messages.id} and ${generationSlots.leaseUntil} > now())` })
+      .select({
+        id: messages.id,
+        live: sql<boolean>`exists (select 1 from ${generationSlots} where ${generationSlots.messageId} = ${messages.id} and ${generationSlots.leaseUntil} > now())`,
+      })
       .from(messages)
       .where(and(eq(messages.sessionId, sessionId), eq(messages.status, "streaming")));
     if (writing.some((m) => m.live)) {
@@ -114,7 +121,6 @@ export class ChatService {
       .insert(messages)
       .values({ id, sessionId, role: "assistant", content: "", status: "streaming", model, swipeGroup })
       .returning();
-    await tx.update(chatSessions).set({ lastMessageAt: new Date() }).where(eq(chatSessions.id, sessionId));
     return reply!;
   }
 

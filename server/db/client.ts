@@ -6,7 +6,8 @@ export type Database = PostgresJsDatabase<typeof schema>;
 
 export function createDatabase(url: string, options: { max?: number } = {}) {
   const sql = postgres(url, {
-    max: options.max ?? 10,
+    // Streams save partial replies while requests run: room for both on busy instances.
+    max: options.max ?? 20,
     onnotice: () => {},
     connect_timeout: 10,
   });

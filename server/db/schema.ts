@@ -223,6 +223,8 @@ export const messages = pgTable(
     index("messages_session_seq_idx").on(t.sessionId, t.seq),
     index("messages_session_active_seq_idx").on(t.sessionId, t.active, t.seq),
     index("messages_swipe_group_idx").on(t.swipeGroup),
+    // Replies of the last minute, for the per-user rate limit.
+    index("messages_recent_replies_idx").on(t.createdAt).where(sql`${t.model} is not null`),
     // Substring search over one's own messages (Korean included).
     index("messages_content_search_idx").using("gin", sql`lower(${t.content}) gin_trgm_ops`),
     uniqueIndex("messages_session_client_idx")
@@ -232,18 +234,19 @@ export const messages = pgTable(
 );
 
 /**
- * One row per reply being written, across every app instance. A row whose lease ran out belongs
- * to a crashed instance and no longer counts.
+ * The pool of MAX_CONCURRENT_GENERATIONS slots shared by every app instance. A slot is free when
+ * it holds no message or its lease ran out (its instance crashed and stopped renewing it).
  */
 export const generationSlots = pgTable(
   "generation_slots",
   {
-    messageId: text("message_id").primaryKey(),
-    instanceId: text("instance_id").notNull(),
-    userId: text("user_id").notNull(),
-    leaseUntil: timestamp("lease_until", { withTimezone: true, mode: "date" }).notNull(),
+    slot: integer("slot").primaryKey(),
+    messageId: text("message_id"),
+    instanceId: text("instance_id"),
+    userId: text("user_id"),
+    leaseUntil: timestamp("lease_until", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
-  (t) => [index("generation_slots_lease_idx").on(t.leaseUntil)],
+  (t) => [uniqueIndex("generation_slots_message_idx").on(t.messageId)],
 );
 
 export type User = typeof users.$inferSelect;

@@ -3,6 +3,7 @@ import Image from "next/image";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { DEFAULT_PORTRAIT } from "@/components/character-card";
+import { CharacterActions } from "@/components/characters/character-actions";
 import { MessageText } from "@/components/chat/message-text";
 import { StartChatForm } from "@/components/start-chat-form";
 import { serverCaller } from "@/lib/trpc/server";
@@ -24,7 +25,9 @@ export async function generateMetadata({ params }: { params: Promise<{ id: strin
 
 export default async function CharacterPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const [{ t }, session, character] = await Promise.all([getI18n(), auth(), loadCharacter(id)]);
+  const [{ t }, session, character, caller] = await Promise.all([getI18n(), auth(), loadCharacter(id), serverCaller()]);
+  const voice = character.voiceId ? await caller.voices.get({ id: character.voiceId }).catch(() => null) : null;
+  const isOwner = Boolean(session?.user && character.ownerId === session.user.id);
   const examples = character.exampleDialogue
     .split(/^<START>\s*$/m)
     .map((block) => block.trim())
@@ -45,11 +48,18 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
           <div className="flex flex-wrap items-center gap-2">
             {character.category && <span className="chip border-brand-400/30 bg-brand-500/15 text-brand-300">{character.category}</span>}
             {character.ownerId === null && <span className="chip">{t("character.preset")}</span>}
+            {isOwner && (
+              <span className="chip" data-testid="visibility">
+                {character.visibility === "public" ? t("character.public") : t("character.private")}
+              </span>
+            )}
+            {voice && <span className="chip">{t("character.voice", { name: voice.name })}</span>}
           </div>
           <h1 className="mt-3 text-3xl font-extrabold tracking-tight sm:text-4xl" data-testid="character-name">
             {character.name}
           </h1>
           <p className="mt-3 text-[15px] leading-relaxed text-zinc-300">{character.description}</p>
+          <CharacterActions id={character.id} name={character.name} isOwner={isOwner} signedIn={Boolean(session?.user)} />
           {character.tags.length > 0 && (
             <div className="mt-4 flex flex-wrap gap-1.5">
               {character.tags.map((tag) => (
@@ -58,6 +68,18 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
                 </span>
               ))}
             </div>
+          )}
+
+          {character.persona && (
+            <section className="mt-8">
+              <h2 className="text-sm font-semibold tracking-wide text-zinc-400 uppercase">{t("character.persona")}</h2>
+              <details className="card group mt-2 p-4">
+                <summary className="cursor-pointer list-none text-sm leading-relaxed text-zinc-300 [&::-webkit-details-marker]:hidden">
+                  <span className="line-clamp-3 whitespace-pre-line group-open:line-clamp-none">{fill(character.persona)}</span>
+                  <span className="mt-2 block text-xs text-brand-300 group-open:hidden">{t("character.more")}</span>
+                </summary>
+              </details>
+            </section>
           )}
 
           {character.greeting && (

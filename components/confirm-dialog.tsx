@@ -2,7 +2,7 @@
 
 import { useEffect, useRef } from "react";
 import { createPortal } from "react-dom";
-import { useI18n } from "../i18n-provider";
+import { useI18n } from "./i18n-provider";
 
 /** A modal question with a destructive answer; Esc or the backdrop cancels. */
 export function ConfirmDialog({

@@ -1,0 +1,65 @@
+"use client";
+
+import { useMutation } from "@tanstack/react-query";
+import { useRouter } from "next/navigation";
+import { useRef, useState } from "react";
+import { describeError } from "@/lib/app-error";
+import { CHARACTER_LIMITS } from "@/lib/schemas";
+import { useTRPC } from "@/lib/trpc/react";
+import { useI18n } from "../i18n-provider";
+import { readFileAsBase64 } from "./files";
+
+/** Drop or pick a Character Card (PNG or JSON, V1/V2/V3); it becomes a new private character. */
+export function CardImport() {
+  const { t } = useI18n();
+  const trpc = useTRPC();
+  const router = useRouter();
+  const input = useRef<HTMLInputElement>(null);
+  const [over, setOver] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const importCard = useMutation(
+    trpc.characters.importCard.mutationOptions({
+      onSuccess: (character) => router.push(`/characters/${character.id}`),
+      onError: (e) => setError(describeError(e, t)),
+    }),
+  );
+
+  const take = async (file: File | undefined) => {
+    setError(null);
+    if (!file) return;
+    if (file.size > CHARACTER_LIMITS.cardBytes) return setError(t("error.reason.card_too_large"));
+    importCard.mutate({ dataBase64: await readFileAsBase64(file) });
+  };
+
+  return (
+    <div>
+      <div
+        role="button"
+        tabIndex={0}
+        onClick={() => input.current?.click()}
+        onKeyDown={(e) => (e.key === "Enter" || e.key === " ") && input.current?.click()}
+        onDragOver={(e) => (e.preventDefault(), setOver(true))}
+        onDragLeave={() => setOver(false)}
+        onDrop={(e) => {
+          e.preventDefault();
+          setOver(false);
+          void take(e.dataTransfer.files[0]);
+        }}
+        className={`flex cursor-pointer flex-col items-center justify-center gap-3 rounded-3xl border-2 border-dashed px-6 py-16 text-center transition ${
+          over ? "border-brand-400 bg-brand-500/10" : "border-white/15 bg-ink-900 hover:border-white/30"
+        }`}
+        data-testid="import-drop"
+      >
+        <span className="grid size-14 place-items-center rounded-2xl bg-gradient-to-br from-brand-500 to-accent-500 text-2xl">⇪</span>
+        <p className="text-lg font-semibold">{importCard.isPending ? t("import.working") : t("import.drop")}</p>
+        <p className="max-w-md text-sm text-zinc-400">{t("import.formats")}</p>
+      </div>
+      <input ref={input} type="file" accept=".png,.json,image/png,application/json" className="hidden" onChange={(e) => void take(e.target.files?.[0])} data-testid="import-input" />
+      {error && (
+        <p className="mt-4 rounded-lg bg-rose-500/10 px-3 py-2 text-sm text-rose-300" role="alert" data-testid="import-error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,36 @@
+import { expect, keepScreenshot, test } from "./support/test";
+
+test("add a voice, pick it for a character, delete it", async ({ page }) => {
+  const name = `내 목소리 ${Date.now() % 100000}`;
+  await page.goto("/voices");
+  await expect(page.getByTestId("preset-voices").getByTestId("voice-row")).toHaveCount(4);
+  await page.getByTestId("new-voice").click();
+  await page.getByTestId("voice-name").fill(name);
+  await page.getByTestId("voice-path").fill("refs/my_voice.wav");
+  await page.getByTestId("voice-transcript").fill("안녕하세요, 오늘 날씨가 참 좋네요.");
+  await keepScreenshot(page, "voices-desktop");
+  await page.getByTestId("save-voice").click();
+  await expect(page.getByTestId("my-voices")).toContainText(name);
+  await expect(page.getByTestId("my-voices")).toContainText("refs/my_voice.wav");
+
+  await page.goto("/characters/new");
+  await expect(page.getByTestId("voice-picker").locator("option", { hasText: name })).toHaveCount(1);
+
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto("/voices");
+  await keepScreenshot(page, "voices-mobile");
+  const row = page.getByTestId("my-voices").getByTestId("voice-row").filter({ hasText: name });
+  await row.getByTestId("delete-voice").click();
+  await page.getByTestId("confirm").click();
+  await expect(page.getByTestId("my-voices")).not.toContainText(name);
+});
+
+test("a voice needs its path on the TTS server", async ({ page }) => {
+  await page.goto("/voices");
+  await page.getByTestId("new-voice").click();
+  await page.getByTestId("voice-name").fill("경로 없는 목소리");
+  await page.getByTestId("voice-path").fill("   ");
+  await page.getByTestId("save-voice").click();
+  await expect(page.getByTestId("voice-form")).toContainText("The reference audio path on the TTS server is required.");
+  await expect(page.getByTestId("my-voices")).not.toContainText("경로 없는 목소리");
+});
