@@ -14,4 +14,5 @@ CREATE UNIQUE INDEX "generation_slots_message_idx" ON "generation_slots" USING b
 CREATE INDEX "messages_session_active_seq_idx" ON "messages" USING btree ("session_id","active","seq");--> statement-breakpoint
 CREATE INDEX "messages_swipe_group_idx" ON "messages" USING btree ("swipe_group");--> statement-breakpoint
 CREATE INDEX "messages_recent_replies_idx" ON "messages" USING btree ("created_at") WHERE "messages"."model" is not null;--> statement-breakpoint
-CREATE INDEX "messages_content_search_idx" ON "messages" USING gin (lower("content") gin_trgm_ops);
+CREATE INDEX "messages_content_search_idx" ON "messages" USING gin (lower("content") gin_trgm_ops);--> statement-breakpoint
+CREATE UNIQUE INDEX "messages_one_streaming_idx" ON "messages" USING btree ("session_id") WHERE "messages"."status" = 'streaming';

@@ -35,6 +35,7 @@ test("create a character with a portrait, find it, edit it, export and re-import
   await page.getByTestId("field-tags").fill("새벽감성");
   await page.getByTestId("field-tags").press("Enter");
   await page.getByLabel("카테고리").fill("힐링");
+  await page.evaluate(() => window.scrollTo(0, 0));
   await keepScreenshot(page, "character-form-desktop");
   await page.getByTestId("save-character").click();
 
@@ -112,6 +113,11 @@ test("presets can be duplicated and exported but not edited; the gallery filters
   await expect(page).toHaveURL(/category=SF/);
   await expect(page.getByTestId("character-grid").getByTestId("character-card")).toHaveCount(1);
   await expect(page.getByTestId("character-grid")).toContainText("아리아");
+  await page.getByRole("tab", { name: "전체" }).click();
+  await page.getByTestId("facets").getByRole("button", { name: "SF", exact: true }).click();
+  await expect(page.getByTestId("character-grid").getByTestId("character-card").nth(4)).toBeVisible();
+  await page.getByTestId("gallery").scrollIntoViewIfNeeded();
+  await page.evaluate(() => document.querySelector('[data-testid="gallery"]')?.scrollIntoView());
   await keepScreenshot(page, "gallery-desktop");
 
   await page.setViewportSize({ width: 390, height: 844 });
@@ -121,5 +127,6 @@ test("presets can be duplicated and exported but not edited; the gallery filters
   await page.goto("/characters/preset-dohyun");
   await keepScreenshot(page, "character-mobile");
   await page.goto("/characters/new");
+  await expect(page.getByTestId("character-form")).toBeVisible();
   await keepScreenshot(page, "character-form-mobile");
 });

@@ -41,12 +41,15 @@ async function turnsBefore(db: Database, reply: Message) {
  * (all but the last 16) are first folded into the summary by the LLM.
  */
 async function preparePrompt(db: Database, job: ReplyJob, live: LiveReply) {
-  const [row] = await db
-    .select({ session: chatSessions, character: characters })
-    .from(chatSessions)
-    .innerJoin(characters, eq(characters.id, chatSessions.characterId))
-    .where(eq(chatSessions.id, job.reply.sessionId))
-    .limit(1);
+  const [[row], allTurns] = await Promise.all([
+    db
+      .select({ session: chatSessions, character: characters })
+      .from(chatSessions)
+      .innerJoin(characters, eq(characters.id, chatSessions.characterId))
+      .where(eq(chatSessions.id, job.reply.sessionId))
+      .limit(1),
+    turnsBefore(db, job.reply),
+  ]);
   if (!row) throw new DomainError("not_found", "The chat was deleted.");
   const { session, character } = row;
   const scale = session.tokenScale ?? 1;
@@ -56,7 +59,7 @@ async function preparePrompt(db: Database, job: ReplyJob, live: LiveReply) {
   const names = { char: character.name, user: job.userName };
 
   let summary = session.summary;
-  let turns = (await turnsBefore(db, job.reply)).filter((t) => session.summaryThroughSeq === null || t.seq > session.summaryThroughSeq);
+  let turns = allTurns.filter((t) => session.summaryThroughSeq === null || t.seq > session.summaryThroughSeq);
   const whole = estimateTokens(system, scale) + estimateTokens(summary, scale) + estimateMessages(turns, scale);
   if (whole > budget.summariseAbove && turns.length > VERBATIM_TURNS) {
     const older = turns.slice(0, -VERBATIM_TURNS);

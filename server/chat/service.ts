@@ -32,27 +32,43 @@ export class ChatService {
 
   /**
    * Order of work: validate → limits → save the user's message → write the reply in the
-   * background. A retried send (same clientId) returns the first send's messages.
+   * background. A retried send (same clientId) returns the first send's messages. This is the
+   * hot path: the checks run side by side and both rows go in with one statement; the database
+   * itself (a unique index) keeps to one reply at a time per chat.
    */
   async send(input: SendInput): Promise<{ userMessage: Message; reply: Message }> {
-    const { session } = await this.sessions.get(input.sessionId);
-    const repeated = await this.findSend(session.id, input.clientId);
+    const [{ session }, repeated] = await Promise.all([
+      this.sessions.get(input.sessionId),
+      this.findSend(input.sessionId, input.clientId),
+      checkRateLimit(this.db, this.user.id),
+    ]);
     if (repeated) return repeated;
 
-    return this.withReplySlot(async (replyId) =>
-      this.db.transaction(async (tx) => {
-        await this.lockIdle(tx, session.id);
-        // One statement for both rows: the user's message, then the reply being written.
-        const [userMessage, reply] = await tx
+    return this.withReplySlot(async (replyId) => {
+      const insert = () =>
+        this.db
           .insert(messages)
           .values([
             { sessionId: session.id, role: "user", content: input.text, clientId: input.clientId },
             { id: replyId, sessionId: session.id, role: "assistant", content: "", status: "streaming", model: session.model },
           ])
           .returning();
-        return { userMessage: userMessage!, reply: reply! };
-      }),
-    );
+      let rows: Message[];
+      try {
+        rows = await insert();
+      } catch (error) {
+        if (violates(error, "messages_session_client_idx")) {
+          const raced = await this.findSend(session.id, input.clientId);
+          if (raced) return { ...raced, started: true };
+        }
+        if (!violates(error, "messages_one_streaming_idx")) throw error;
+        // Another reply is being written in this chat, or was left by a crashed instance.
+        await this.db.transaction((tx) => this.lockIdle(tx, session.id));
+        rows = await insert();
+      }
+      void this.db.update(chatSessions).set({ lastMessageAt: new Date() }).where(eq(chatSessions.id, session.id)).catch(() => {});
+      return { userMessage: rows[0]!, reply: rows[1]! };
+    });
   }
 
   private async findSend(sessionId: string, clientId: string) {
@@ -76,8 +92,7 @@ export class ChatService {
    * Runs `write` (which stores the reply row under the given id) holding a generation slot,
    * then starts the reply. Over the limits nothing is written at all.
    */
-  private async withReplySlot<T extends { reply: Message }>(write: (replyId: string) => Promise<T>): Promise<T> {
-    await checkRateLimit(this.db, this.user.id);
+  private async withReplySlot<T extends { reply: Message; started?: boolean }>(write: (replyId: string) => Promise<T>): Promise<T> {
     const replyId = crypto.randomUUID();
     await acquireSlot(this.db, replyId, this.user.id);
     let written: T;
@@ -86,6 +101,11 @@ export class ChatService {
     } catch (error) {
       await releaseSlot(this.db, replyId);
       throw error;
+    }
+    if (written.started) {
+      // A concurrent identical send won the race: its reply is already being written.
+      await releaseSlot(this.db, replyId);
+      return written;
     }
     startReply(this.db, { reply: written.reply, userName: this.userName });
     return written;
@@ -149,7 +169,7 @@ export class ChatService {
   /** Writes a failed or stopped last reply again, in place; the user's message stays as it was. */
   async retry(messageId: string): Promise<Message> {
     const message = await this.ownedMessage(messageId);
-    const { session } = await this.sessions.get(message.sessionId);
+    const [{ session }] = await Promise.all([this.sessions.get(message.sessionId), checkRateLimit(this.db, this.user.id)]);
     const { reply } = await this.withReplySlot(async (slotId) =>
       this.db.transaction(async (tx) => {
         await this.lockIdle(tx, session.id);
@@ -171,7 +191,7 @@ export class ChatService {
    */
   async regenerate(messageId: string): Promise<Message> {
     const message = await this.ownedMessage(messageId);
-    const { session } = await this.sessions.get(message.sessionId);
+    const [{ session }] = await Promise.all([this.sessions.get(message.sessionId), checkRateLimit(this.db, this.user.id)]);
     const { reply } = await this.withReplySlot(async (slotId) =>
       this.db.transaction(async (tx) => {
         await this.lockIdle(tx, session.id);
@@ -221,7 +241,7 @@ export class ChatService {
   async editAndRegenerate(messageId: string, text: string): Promise<{ userMessage: Message; reply: Message }> {
     const message = await this.ownedMessage(messageId);
     if (message.role !== "user") throw new DomainError("bad_input", "Only your own messages can be edited.");
-    const { session } = await this.sessions.get(message.sessionId);
+    const [{ session }] = await Promise.all([this.sessions.get(message.sessionId), checkRateLimit(this.db, this.user.id)]);
     return this.withReplySlot(async (slotId) =>
       this.db.transaction(async (tx) => {
         await this.lockIdle(tx, session.id);
@@ -281,6 +301,12 @@ export class ChatService {
     }
     yield* followStored(this.db, message, from, signal);
   }
+}
+
+/** Whether `error` is Postgres refusing a row because of the unique index `index`. */
+function violates(error: unknown, index: string) {
+  const cause = (error as { cause?: { code?: string; constraint_name?: string } }).cause ?? (error as { code?: string; constraint_name?: string });
+  return cause?.code === "23505" && cause.constraint_name === index;
 }
 
 async function* followStored(db: Database, first: Message, from: number, signal?: AbortSignal): AsyncGenerator<PositionedEvent> {

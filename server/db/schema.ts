@@ -227,6 +227,8 @@ export const messages = pgTable(
     index("messages_recent_replies_idx").on(t.createdAt).where(sql`${t.model} is not null`),
     // Substring search over one's own messages (Korean included).
     index("messages_content_search_idx").using("gin", sql`lower(${t.content}) gin_trgm_ops`),
+    // At most one reply is being written per chat, whatever instance writes it.
+    uniqueIndex("messages_one_streaming_idx").on(t.sessionId).where(sql`${t.status} = 'streaming'`),
     uniqueIndex("messages_session_client_idx")
       .on(t.sessionId, t.clientId)
       .where(sql`${t.clientId} is not null`),

@@ -133,26 +133,27 @@ export async function completeChat(request: StreamChatRequest): Promise<ChatResp
   }
 }
 
-const windowCache = new Map<string, { tokens: number; until: number }>();
+/** Per model: the window being looked up or found, so concurrent replies ask Ollama once. */
+const windowCache = new Map<string, { tokens: Promise<number>; until: number }>();
 
 /**
  * The context window the app uses for `model`: the model's maximum (from /api/show) capped by
  * OLLAMA_NUM_CTX, which is also sent as `num_ctx` so Ollama's own default can't shrink it.
  * Falls back to OLLAMA_NUM_CTX when the server can't tell.
  */
-export async function contextWindow(model: string): Promise<number> {
-  const configured = env().OLLAMA_NUM_CTX;
+export function contextWindow(model: string): Promise<number> {
   const cached = windowCache.get(model);
   if (cached && cached.until > Date.now()) return cached.tokens;
-  let tokens = configured;
-  try {
-    const info = await clients().quick.show({ model });
-    const entry = Object.entries(info.model_info ?? {}).find(([key]) => key.endsWith(".context_length"));
-    const modelMax = Number(entry?.[1]);
-    if (Number.isFinite(modelMax) && modelMax > 0) tokens = Math.min(modelMax, configured);
-  } catch {
+  const configured = env().OLLAMA_NUM_CTX;
+  const tokens = clients()
+    .quick.show({ model })
+    .then((info) => {
+      const entry = Object.entries(info.model_info ?? {}).find(([key]) => key.endsWith(".context_length"));
+      const modelMax = Number(entry?.[1]);
+      return Number.isFinite(modelMax) && modelMax > 0 ? Math.min(modelMax, configured) : configured;
+    })
     // Unknown model or server down: the chat request itself will report it.
-  }
+    .catch(() => configured);
   windowCache.set(model, { tokens, until: Date.now() + 5 * 60_000 });
   return tokens;
 }
