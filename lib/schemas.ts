@@ -2,15 +2,8 @@ import { z } from "zod";
 
 /** Limits shared by forms and routers, so the browser and the server agree. */
 export const LIMITS = {
-  name: 80,
-  shortText: 500,
-  persona: 8_000,
-  longText: 8_000,
   message: 8_000,
   title: 120,
-  tags: 20,
-  tag: 32,
-  alternateGreetings: 10,
   scenarioField: 4_000,
 } as const;
 
@@ -67,7 +60,7 @@ export const messageTextSchema = z
 
 export const devSignInSchema = z.object({
   email: z.email("Enter a valid email address.").max(200),
-  name: z.string().trim().max(LIMITS.name).optional().default(""),
+  name: z.string().trim().max(80).optional().default(""),
 });
 
 // ---------------------------------------------------------------------------------------------

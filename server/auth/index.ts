@@ -1,6 +1,6 @@
 import { DrizzleAdapter } from "@auth/drizzle-adapter";
 import { eq } from "drizzle-orm";
-import NextAuth, { type DefaultSession } from "next-auth";
+import NextAuth, { type DefaultSession, type NextAuthConfig } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import Google from "next-auth/providers/google";
 import { cache } from "react";
@@ -53,17 +53,23 @@ function providers() {
   return list;
 }
 
-// Lazy: the database URL is known only after boot, and `next build` must not need it.
-const nextAuth = NextAuth(() => ({
-  ...authConfig,
-  providers: providers(),
-  adapter: DrizzleAdapter(getDb(), {
-    usersTable: users,
-    accountsTable: accounts,
-    sessionsTable: authSessions,
-    verificationTokensTable: verificationTokens,
-  }),
-}));
+let config: NextAuthConfig | undefined;
+
+// Lazy: the database URL is known only after boot, and `next build` must not need it. Built on
+// the first request, then reused: Auth.js asks for it on every call.
+const nextAuth = NextAuth(
+  () =>
+    (config ??= {
+      ...authConfig,
+      providers: providers(),
+      adapter: DrizzleAdapter(getDb(), {
+        usersTable: users,
+        accountsTable: accounts,
+        sessionsTable: authSessions,
+        verificationTokensTable: verificationTokens,
+      }),
+    }),
+);
 
 export const { handlers, signIn, signOut } = nextAuth;
 
