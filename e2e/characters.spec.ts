@@ -90,6 +90,7 @@ test("create a character with a portrait, find it, edit it, export and re-import
 
 test("a file that is not a card is refused with the reason, and nothing is created", async ({ page }) => {
   await page.goto("/?scope=mine");
+  await expect(page.getByTestId("gallery")).toHaveAttribute("data-state", "ready");
   const before = await page.getByTestId("character-card").count();
   await page.goto("/characters/import");
   await page.getByTestId("import-input").setInputFiles({ name: "notes.json", mimeType: "application/json", buffer: Buffer.from('{"spec":"something_else","data":{}}') });
@@ -97,6 +98,7 @@ test("a file that is not a card is refused with the reason, and nothing is creat
   await page.getByTestId("import-input").setInputFiles({ name: "photo.png", mimeType: "image/png", buffer: await portrait() });
   await expect(page.getByTestId("import-error")).toHaveText("이 PNG에는 캐릭터 카드가 들어 있지 않아요.");
   await page.goto("/?scope=mine");
+  await expect(page.getByTestId("gallery")).toHaveAttribute("data-state", "ready");
   await expect(page.getByTestId("character-card")).toHaveCount(before);
 });
 

@@ -3,10 +3,12 @@ import { CharacterPage, ChatRoomPage } from "./pages/chat-room";
 import { expect, keepScreenshot, test } from "./support/test";
 
 test("the home page shows the preset characters", async ({ page }) => {
-  await page.goto("/");
-  const cards = page.getByTestId("character-card");
+  await page.goto("/?scope=presets");
+  await expect(page.getByTestId("gallery")).toHaveAttribute("data-state", "ready");
+  const cards = page.getByTestId("character-grid").getByTestId("character-card");
   expect(await cards.count()).toBeGreaterThanOrEqual(4);
-  await expect(page.getByTestId("preset-gallery")).toContainText("헤르미온느 그레인저");
+  await expect(page.getByTestId("character-grid")).toContainText("헤르미온느 그레인저");
+  await page.goto("/");
   await keepScreenshot(page, "home-desktop");
 
   await page.setViewportSize({ width: 390, height: 844 });

@@ -146,6 +146,24 @@ describe("chat.send", () => {
   });
 });
 
+describe("a reader that goes away", () => {
+  it("does not stop the reply: it is finished and saved (a closed tab loses nothing)", async () => {
+    ollama.setBehaviour({ tokenDelayMs: 30 });
+    const { chat, session } = await newChat();
+    const { reply } = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "탭을 닫아도 돼?" });
+    const tab = new AbortController();
+    for await (const { event } of chat.follow(reply.id, 0, tab.signal)) {
+      if (event.type === "delta") break;
+    }
+    tab.abort();
+    const expected = fakeReply([{ role: "user", content: "탭을 닫아도 돼?" }]);
+    await until(async () => (await db.select().from(messages).where(eq(messages.id, reply.id)))[0]?.status === "complete", "the reply to finish");
+    const [saved] = await db.select().from(messages).where(eq(messages.id, reply.id));
+    expect(saved?.content).toBe(expected);
+    expect(ollama.stats.abortedChatStreams).toBe(0);
+  });
+});
+
 describe("chat.stop", () => {
   it("closes the connection to Ollama and keeps the partial reply, marked stopped", async () => {
     ollama.setBehaviour({ tokenDelayMs: 40 });
