@@ -14,8 +14,10 @@ export default async function HomePage({ searchParams }: { searchParams: Promise
   const recent = signedIn ? (await caller.sessions.list({ limit: 8 })).items : [];
   const filters = filtersFrom({ get: (name) => (typeof params[name] === "string" ? (params[name] as string) : null) });
   // The first page of the gallery comes with the HTML: no blank grid while it loads.
-  prefetchInfinite(trpc.characters.gallery.infiniteQueryOptions(galleryInput(filters), { getNextPageParam: (page) => page.nextCursor ?? undefined }));
-  prefetch(trpc.characters.facets.queryOptions());
+  await Promise.all([
+    prefetchInfinite(trpc.characters.gallery.infiniteQueryOptions(galleryInput(filters), { getNextPageParam: (page) => page.nextCursor ?? undefined })),
+    prefetch(trpc.characters.facets.queryOptions()),
+  ]);
   const dateFormat = new Intl.DateTimeFormat(locale, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
 
   return (

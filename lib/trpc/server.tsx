@@ -26,14 +26,17 @@ export async function serverCaller() {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the shape tRPC's docs give for any query
-export function prefetch<T extends ReturnType<TRPCQueryOptions<any>>>(queryOptions: T) {
-  void getQueryClient().prefetchQuery(queryOptions);
+export function prefetch<T extends ReturnType<TRPCQueryOptions<any>>>(queryOptions: T): Promise<void> {
+  return getQueryClient().prefetchQuery(queryOptions);
 }
 
-/** Infinite queries: pass `trpc.x.y.infiniteQueryOptions(input, { getNextPageParam })`. */
-export function prefetchInfinite(queryOptions: { queryKey: readonly unknown[] }) {
+/**
+ * Infinite queries: pass `trpc.x.y.infiniteQueryOptions(input, { getNextPageParam })`. Await it
+ * when the first page must be in the HTML (non-suspense components render what is cached).
+ */
+export function prefetchInfinite(queryOptions: { queryKey: readonly unknown[] }): Promise<void> {
   // tRPC's option type is wider than TanStack's parameter; the shapes match at run time.
-  void getQueryClient().prefetchInfiniteQuery(queryOptions as never);
+  return getQueryClient().prefetchInfiniteQuery(queryOptions as never);
 }
 
 export function HydrateClient({ children }: { children: ReactNode }) {

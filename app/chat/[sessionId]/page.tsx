@@ -24,10 +24,12 @@ export async function generateMetadata({ params }: { params: Promise<{ sessionId
 export default async function ChatPage({ params }: { params: Promise<{ sessionId: string }> }) {
   const { sessionId } = await params;
   const { session, character } = await load(sessionId);
-  prefetchInfinite(
-    trpc.sessions.messages.infiniteQueryOptions({ sessionId, limit: HISTORY_PAGE }, { getNextPageParam: (page) => page.nextCursor ?? undefined }),
-  );
-  prefetchInfinite(trpc.sessions.list.infiniteQueryOptions({ limit: 30 }, { getNextPageParam: (page) => page.nextCursor ?? undefined }));
+  await Promise.all([
+    prefetchInfinite(
+      trpc.sessions.messages.infiniteQueryOptions({ sessionId, limit: HISTORY_PAGE }, { getNextPageParam: (page) => page.nextCursor ?? undefined }),
+    ),
+    prefetchInfinite(trpc.sessions.list.infiniteQueryOptions({ limit: 30 }, { getNextPageParam: (page) => page.nextCursor ?? undefined })),
+  ]);
   return (
     <HydrateClient>
       <ChatSidebar className="hidden w-80 md:flex" />
