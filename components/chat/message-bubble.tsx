@@ -146,7 +146,7 @@ export function MessageBubble({
       <Image src={character.imageUrl ?? DEFAULT_PORTRAIT} alt="" width={36} height={36} className="mt-0.5 size-9 shrink-0 rounded-full object-cover" />
       <div className="min-w-0 max-w-[85%]">
         <p className="mb-1 text-xs font-medium text-zinc-500">{character.name}</p>
-        <div className="rounded-2xl rounded-tl-md border border-white/[0.06] bg-ink-800 px-4 py-2.5 text-[15px] leading-relaxed break-words text-zinc-100" data-testid="message-text">
+        <div className="rounded-2xl rounded-tl-md border border-white/[0.06] bg-ink-800 px-4 py-2.5 text-[15px] leading-relaxed break-words whitespace-pre-line text-zinc-100" data-testid="message-text">
           {message.content ? <Markdown text={message.content} /> : null}
           {streaming && (
             <span className="ml-1 inline-flex gap-1 align-middle" aria-label={t("chat.typing", { name: character.name })} data-testid="typing">

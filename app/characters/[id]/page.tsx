@@ -4,7 +4,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { DEFAULT_PORTRAIT } from "@/components/character-card";
 import { CharacterActions } from "@/components/characters/character-actions";
-import { MessageText } from "@/components/chat/message-text";
+import { Markdown } from "@/components/chat/markdown";
 import { StartChatForm } from "@/components/start-chat-form";
 import { serverCaller } from "@/lib/trpc/server";
 import { auth } from "@/server/auth";
@@ -85,7 +85,9 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
           {character.greeting && (
             <section className="mt-8">
               <h2 className="text-sm font-semibold tracking-wide text-zinc-400 uppercase">{t("character.greeting")}</h2>
-              <p className="card mt-2 p-4 text-[15px] leading-relaxed whitespace-pre-line text-zinc-200"><MessageText text={fill(character.greeting)} /></p>
+              <div className="card mt-2 p-4 text-[15px] leading-relaxed whitespace-pre-line text-zinc-200">
+                <Markdown text={fill(character.greeting)} />
+              </div>
             </section>
           )}
 
@@ -94,9 +96,9 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
               <h2 className="text-sm font-semibold tracking-wide text-zinc-400 uppercase">{t("character.sample")}</h2>
               <div className="mt-2 space-y-2">
                 {examples.map((block, index) => (
-                  <p key={index} className="card p-4 text-sm leading-relaxed whitespace-pre-line text-zinc-300">
-                    <MessageText text={fill(block)} />
-                  </p>
+                  <div key={index} className="card p-4 text-sm leading-relaxed whitespace-pre-line text-zinc-300">
+                    <Markdown text={fill(block)} />
+                  </div>
                 ))}
               </div>
             </section>
