@@ -1,7 +1,7 @@
-import { and, asc, count, eq, lt, ne } from "drizzle-orm";
+import { and, asc, count, eq, lt, ne, sql } from "drizzle-orm";
 import { env } from "@/lib/env.mjs";
 import type { Database } from "@/server/db";
-import { characters, chatSessions, messages, type Message } from "@/server/db/schema";
+import { characters, chatSessions, messages, type Character, type ChatSession, type Message } from "@/server/db/schema";
 import { DomainError } from "@/server/errors";
 import { contextWindow, llmError, streamChat } from "@/server/llm/ollama";
 import { budgetFor, estimateMessages, estimateTokens, recentTurnsThatFit, updateScale, VERBATIM_TURNS } from "./budget";
@@ -17,22 +17,58 @@ export const FLUSH_INTERVAL_MS = 400;
 export interface ReplyJob {
   reply: Message;
   userName: string;
+  /** Already loaded by the caller; otherwise read from the database. */
+  inputs?: PromptInputs;
 }
 
 const stopHolder = globalThis as unknown as { afStopRequests?: Map<string, () => void> };
 /** Stop handles of the replies this process is writing, by message id. */
 export const stopRequests: Map<string, () => void> = (stopHolder.afStopRequests ??= new Map());
 
-/** The conversation before `reply`, as the prompt sees it: active, finished, non-empty turns. */
-async function turnsBefore(db: Database, reply: Message) {
+export type PromptTurnRow = PromptTurn & { seq: number };
+
+/**
+ * The part of the chat the running summary does not cover yet (before `beforeSeq`, when given),
+ * as the prompt sees it: active, finished, non-empty turns. One query, whatever the chat's length.
+ */
+export async function unsummarizedTurns(db: Database, sessionId: string, beforeSeq?: number): Promise<PromptTurnRow[]> {
   const rows = await db
     .select({ role: messages.role, content: messages.content, seq: messages.seq, status: messages.status })
     .from(messages)
-    .where(and(eq(messages.sessionId, reply.sessionId), eq(messages.active, true), lt(messages.seq, reply.seq), ne(messages.status, "error")))
+    .where(
+      and(
+        eq(messages.sessionId, sessionId),
+        eq(messages.active, true),
+        ne(messages.status, "error"),
+        beforeSeq === undefined ? undefined : lt(messages.seq, beforeSeq),
+        sql`${messages.seq} > coalesce((select ${chatSessions.summaryThroughSeq} from ${chatSessions} where ${chatSessions.id} = ${sessionId}), 0)`,
+      ),
+    )
     .orderBy(asc(messages.seq));
-  return rows.filter(
-    (m): m is typeof m & { role: "user" | "assistant" } => m.role !== "system" && m.status !== "streaming" && m.content.trim() !== "",
-  );
+  return rows
+    .filter((m): m is typeof m & { role: "user" | "assistant" } => m.role !== "system" && m.status !== "streaming" && m.content.trim() !== "")
+    .map(({ role, content, seq }) => ({ role, content, seq }));
+}
+
+/** What the prompt is built from, when the caller already has it (the send path loads it early). */
+export interface PromptInputs {
+  session: ChatSession;
+  character: Character;
+  turns: PromptTurnRow[];
+}
+
+async function loadPromptInputs(db: Database, reply: Message): Promise<PromptInputs> {
+  const [[row], turns] = await Promise.all([
+    db
+      .select({ session: chatSessions, character: characters })
+      .from(chatSessions)
+      .innerJoin(characters, eq(characters.id, chatSessions.characterId))
+      .where(eq(chatSessions.id, reply.sessionId))
+      .limit(1),
+    unsummarizedTurns(db, reply.sessionId, reply.seq),
+  ]);
+  if (!row) throw new DomainError("not_found", "The chat was deleted.");
+  return { ...row, turns };
 }
 
 /**
@@ -41,17 +77,7 @@ async function turnsBefore(db: Database, reply: Message) {
  * (all but the last 16) are first folded into the summary by the LLM.
  */
 async function preparePrompt(db: Database, job: ReplyJob, live: LiveReply) {
-  const [[row], allTurns] = await Promise.all([
-    db
-      .select({ session: chatSessions, character: characters })
-      .from(chatSessions)
-      .innerJoin(characters, eq(characters.id, chatSessions.characterId))
-      .where(eq(chatSessions.id, job.reply.sessionId))
-      .limit(1),
-    turnsBefore(db, job.reply),
-  ]);
-  if (!row) throw new DomainError("not_found", "The chat was deleted.");
-  const { session, character } = row;
+  const { session, character, turns: unsummarized } = job.inputs ?? (await loadPromptInputs(db, job.reply));
   const scale = session.tokenScale ?? 1;
   const window = await contextWindow(session.model);
   const budget = budgetFor(window, session.settings.maxTokens);
@@ -59,7 +85,7 @@ async function preparePrompt(db: Database, job: ReplyJob, live: LiveReply) {
   const names = { char: character.name, user: job.userName };
 
   let summary = session.summary;
-  let turns = allTurns.filter((t) => session.summaryThroughSeq === null || t.seq > session.summaryThroughSeq);
+  let turns = unsummarized;
   const whole = estimateTokens(system, scale) + estimateTokens(summary, scale) + estimateMessages(turns, scale);
   if (whole > budget.summariseAbove && turns.length > VERBATIM_TURNS) {
     const older = turns.slice(0, -VERBATIM_TURNS);
@@ -73,7 +99,7 @@ async function preparePrompt(db: Database, job: ReplyJob, live: LiveReply) {
     }
   }
   const available = budget.prompt - estimateTokens(system, scale) - estimateTokens(summary, scale);
-  const recent = recentTurnsThatFit<PromptTurn & { seq: number }>(turns, available, scale);
+  const recent = recentTurnsThatFit(turns, available, scale);
   const prompt = buildChatMessages({ character, scenario: session.scenario, userName: job.userName, summary, turns: recent });
   return { session, prompt, window, estimate: estimateMessages(prompt) };
 }
@@ -174,7 +200,7 @@ export function startReply(db: Database, job: ReplyJob) {
       const status = stopped ? "stopped" : "complete";
       await finishWith({ type: "done", status, content: live.text, stats: stats(usage) });
       if (status === "complete" && !session.title && (await isFirstExchange(db, session.id))) {
-        const userText = (await turnsBefore(db, reply)).findLast((t) => t.role === "user")?.content ?? "";
+        const userText = (await unsummarizedTurns(db, reply.sessionId, reply.seq)).findLast((t) => t.role === "user")?.content ?? "";
         void generateTitle(db, { sessionId: session.id, model: session.model, userText, replyText: live.text }).catch((error: unknown) =>
           console.warn("[chat] could not name the chat", error),
         );

@@ -3,7 +3,7 @@ import type { Database } from "@/server/db";
 import { chatSessions, generationSlots, messages, type Message } from "@/server/db/schema";
 import { DomainError, notFound } from "@/server/errors";
 import { SessionModel } from "@/server/sessions/model";
-import { FLUSH_INTERVAL_MS, startReply, stopRequests } from "./engine";
+import { FLUSH_INTERVAL_MS, startReply, stopRequests, unsummarizedTurns, type PromptInputs } from "./engine";
 import { liveReplies, type FinalEvent, type PositionedEvent, type ReplyStats } from "./live-reply";
 import { acquireSlot, checkRateLimit, hasLiveSlot, releaseSlot } from "./slots";
 
@@ -37,14 +37,16 @@ export class ChatService {
    * itself (a unique index) keeps to one reply at a time per chat.
    */
   async send(input: SendInput): Promise<{ userMessage: Message; reply: Message }> {
-    const [{ session }, repeated] = await Promise.all([
+    const [{ session, character }, repeated, , history] = await Promise.all([
       this.sessions.get(input.sessionId),
       this.findSend(input.sessionId, input.clientId),
       checkRateLimit(this.db, this.user.id),
+      // The prompt's inputs load alongside the checks, so the model is called right after the insert.
+      unsummarizedTurns(this.db, input.sessionId),
     ]);
     if (repeated) return repeated;
 
-    return this.withReplySlot(async (replyId) => {
+    const { userMessage, reply } = await this.withReplySlot(async (replyId) => {
       const insert = () =>
         this.db
           .insert(messages)
@@ -67,8 +69,11 @@ export class ChatService {
         rows = await insert();
       }
       void this.db.update(chatSessions).set({ lastMessageAt: new Date() }).where(eq(chatSessions.id, session.id)).catch(() => {});
-      return { userMessage: rows[0]!, reply: rows[1]! };
+      const userMessage = rows[0]!;
+      const turns = [...history, { role: "user" as const, content: userMessage.content, seq: userMessage.seq }];
+      return { userMessage, reply: rows[1]!, inputs: { session, character, turns } };
     });
+    return { userMessage, reply };
   }
 
   private async findSend(sessionId: string, clientId: string) {
@@ -92,7 +97,9 @@ export class ChatService {
    * Runs `write` (which stores the reply row under the given id) holding a generation slot,
    * then starts the reply. Over the limits nothing is written at all.
    */
-  private async withReplySlot<T extends { reply: Message; started?: boolean }>(write: (replyId: string) => Promise<T>): Promise<T> {
+  private async withReplySlot<T extends { reply: Message; started?: boolean; inputs?: PromptInputs }>(
+    write: (replyId: string) => Promise<T>,
+  ): Promise<T> {
     const replyId = crypto.randomUUID();
     await acquireSlot(this.db, replyId, this.user.id);
     let written: T;
@@ -107,7 +114,7 @@ export class ChatService {
       await releaseSlot(this.db, replyId);
       return written;
     }
-    startReply(this.db, { reply: written.reply, userName: this.userName });
+    startReply(this.db, { reply: written.reply, userName: this.userName, inputs: written.inputs });
     return written;
   }
 
