@@ -173,23 +173,36 @@ export class ChatService {
     return last;
   }
 
-  /** Writes a failed or stopped last reply again, in place; the user's message stays as it was. */
-  async retry(messageId: string): Promise<Message> {
+  /**
+   * Writes a new reply in place of the chat's last message, holding a slot: `prepare` checks the
+   * last message may be replaced and moves it aside, inside the chat's lock.
+   */
+  private async replaceLastReply(
+    messageId: string,
+    prepare: (tx: Tx, message: Message, last: Message | undefined) => Promise<string | null>,
+  ): Promise<Message> {
     const message = await this.ownedMessage(messageId);
     const [{ session }] = await Promise.all([this.sessions.get(message.sessionId), checkRateLimit(this.db, this.user.id)]);
     const { reply } = await this.withReplySlot(async (slotId) =>
       this.db.transaction(async (tx) => {
         await this.lockIdle(tx, session.id);
-        const last = await this.lastActive(tx, session.id);
-        if (last?.id !== message.id || message.role !== "assistant" || (last.status !== "error" && last.status !== "stopped")) {
-          throw new DomainError("bad_input", "Only a failed or stopped last reply can be tried again.");
-        }
-        // The retried reply takes the slot's id: delete the old row and write a fresh one in its place.
-        await tx.delete(messages).where(eq(messages.id, message.id));
-        return { reply: await this.insertReply(tx, session.id, session.model, slotId, message.swipeGroup) };
+        const swipeGroup = await prepare(tx, message, await this.lastActive(tx, session.id));
+        return { reply: await this.insertReply(tx, session.id, session.model, slotId, swipeGroup) };
       }),
     );
     return reply;
+  }
+
+  /** Writes a failed or stopped last reply again; the user's message stays as it was. */
+  async retry(messageId: string): Promise<Message> {
+    return this.replaceLastReply(messageId, async (tx, message, last) => {
+      if (last?.id !== message.id || message.role !== "assistant" || (last.status !== "error" && last.status !== "stopped")) {
+        throw new DomainError("bad_input", "Only a failed or stopped last reply can be tried again.");
+      }
+      // The new reply takes the slot's id: the failed row goes, a fresh one takes its place.
+      await tx.delete(messages).where(eq(messages.id, message.id));
+      return message.swipeGroup;
+    });
   }
 
   /**
@@ -197,29 +210,22 @@ export class ChatService {
    * switched back to; only the active one is part of the conversation.
    */
   async regenerate(messageId: string): Promise<Message> {
-    const message = await this.ownedMessage(messageId);
-    const [{ session }] = await Promise.all([this.sessions.get(message.sessionId), checkRateLimit(this.db, this.user.id)]);
-    const { reply } = await this.withReplySlot(async (slotId) =>
-      this.db.transaction(async (tx) => {
-        await this.lockIdle(tx, session.id);
-        const last = await this.lastActive(tx, session.id);
-        if (last?.id !== message.id || message.role !== "assistant") {
-          throw new DomainError("bad_input", "Only the last reply can be regenerated.");
-        }
-        const [before] = await tx
-          .select({ role: messages.role })
-          .from(messages)
-          .where(and(eq(messages.sessionId, session.id), eq(messages.active, true), sql`${messages.seq} < ${message.seq}`))
-          .orderBy(desc(messages.seq))
-          .limit(1);
-        if (before?.role !== "user") throw new DomainError("bad_input", "Only a reply to a message can be regenerated.");
-        const group = message.swipeGroup ?? message.id;
-        await tx.update(messages).set({ active: false, swipeGroup: group }).where(eq(messages.id, message.id));
-        await tx.update(messages).set({ active: false }).where(eq(messages.swipeGroup, group));
-        return { reply: await this.insertReply(tx, session.id, session.model, slotId, group) };
-      }),
-    );
-    return reply;
+    return this.replaceLastReply(messageId, async (tx, message, last) => {
+      if (last?.id !== message.id || message.role !== "assistant") {
+        throw new DomainError("bad_input", "Only the last reply can be regenerated.");
+      }
+      const [before] = await tx
+        .select({ role: messages.role })
+        .from(messages)
+        .where(and(eq(messages.sessionId, message.sessionId), eq(messages.active, true), sql`${messages.seq} < ${message.seq}`))
+        .orderBy(desc(messages.seq))
+        .limit(1);
+      if (before?.role !== "user") throw new DomainError("bad_input", "Only a reply to a message can be regenerated.");
+      const group = message.swipeGroup ?? message.id;
+      await tx.update(messages).set({ active: false, swipeGroup: group }).where(eq(messages.id, message.id));
+      await tx.update(messages).set({ active: false }).where(eq(messages.swipeGroup, group));
+      return group;
+    });
   }
 
   /** Switches the last reply (or the greeting) to another of its alternatives. */
