@@ -20,6 +20,10 @@ interface LiveState {
   messageId: string;
   text: string;
   summarized: number | null;
+  /** "send": the events come in the send's own response; "subscription": over `chat.reply`. */
+  via: "send" | "subscription";
+  /** Where a subscription starts (the text already shown), so nothing is repeated. */
+  from: number;
 }
 
 interface Props {
@@ -65,32 +69,59 @@ export function ChatRoom({ sessionId, title, model, historyLimit, character }: P
     }, 2_500);
   }, [queryClient, trpc]);
 
-  const follow = (messageId: string) => setLive({ messageId, text: "", summarized: null });
+  const follow = (messageId: string) => setLive({ messageId, text: "", summarized: null, via: "subscription", from: 0 });
   const fail = (error: unknown) => setActionError(describeError(error, t));
 
+  /** One event of the reply `messageId`, from whichever connection carries it. */
+  const apply = (messageId: string, event: { type: string; text?: string; turns?: number }) => {
+    if (event.type === "delta" || event.type === "notice") {
+      setLive((current) => {
+        const base = current?.messageId === messageId ? current : { messageId, text: "", summarized: null, via: "subscription" as const, from: 0 };
+        return event.type === "delta" ? { ...base, text: base.text + (event.text ?? "") } : { ...base, summarized: event.turns ?? null };
+      });
+      return;
+    }
+    void refreshHistory().then(() => setLive(null));
+    refreshSidebar();
+  };
+
+  /** Reads the events that came with the send; if that connection drops, the subscription takes over. */
+  const readStreamedReply = async (messageId: string, events: RouterOutputs["chat"]["send"]["events"]) => {
+    setLive({ messageId, text: "", summarized: null, via: "send", from: 0 });
+    let finished = false;
+    try {
+      for await (const { event } of events) {
+        finished ||= event.type === "done" || event.type === "error";
+        apply(messageId, event);
+      }
+    } catch {
+      // The connection dropped: below, the subscription continues from the text already shown.
+    }
+    if (!finished) {
+      setLive((current) => (current?.messageId === messageId ? { ...current, via: "subscription", from: current.text.length } : current));
+    }
+  };
+
+  const subscribed = followId !== null && live?.via !== "send";
   useSubscription(
-    trpc.chat.reply.subscriptionOptions(followId ? { messageId: followId } : skipToken, {
-      onStarted: () =>
-        setLive((current) => (followId && current?.messageId !== followId ? { messageId: followId, text: "", summarized: null } : current)),
-      onData: ({ data: event }) => {
-        if (!followId) return;
-        if (event.type === "delta" || event.type === "notice") {
-          setLive((current) => {
-            const base = current?.messageId === followId ? current : { messageId: followId, text: "", summarized: null };
-            return event.type === "delta" ? { ...base, text: base.text + event.text } : { ...base, summarized: event.turns };
-          });
-          return;
-        }
-        void refreshHistory().then(() => setLive(null));
-        refreshSidebar();
+    trpc.chat.reply.subscriptionOptions(
+      subscribed && followId ? { messageId: followId, ...(live?.from ? { lastEventId: String(live.from) } : {}) } : skipToken,
+      {
+        onStarted: () =>
+          setLive((current) =>
+            followId && current?.messageId !== followId ? { messageId: followId, text: "", summarized: null, via: "subscription", from: 0 } : current,
+          ),
+        onData: ({ data: event }) => {
+          if (followId) apply(followId, event);
+        },
       },
-    }),
+    ),
   );
 
   const send = useMutation(
     trpc.chat.send.mutationOptions({
-      onSuccess: async ({ reply }) => {
-        follow(reply.id);
+      onSuccess: async ({ reply, events }) => {
+        void readStreamedReply(reply.id, events);
         await refreshHistory();
         setPendingUser(null);
       },

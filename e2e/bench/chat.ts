@@ -447,7 +447,7 @@ interface TtftBreakdown {
   sendMs: number;
   /** The server's own figure: reply started → first token from Ollama (prompt building included). */
   serverFirstTokenMs: number;
-  /** `chat.send` answered → first delta on the subscription. */
+  /** `chat.send` answered (its head) → first delta in its stream. */
   subscribeToFirstDeltaMs: number;
 }
 
@@ -490,37 +490,24 @@ async function directStream(ollama: Ollama): Promise<StreamSample> {
 }
 
 /**
- * One reply through the app, as the browser gets it: `chat.send` over the batch link, then the
- * reply's events over SSE. Text that arrives while the reader is behind comes as one delta.
+ * One reply through the app, as the browser gets it: `chat.send` over the batch link, whose
+ * response carries the reply's events as they are written. Text that arrives while the reader is
+ * behind comes as one delta.
  */
 async function appStream(client: AppClient, sessionId: string): Promise<StreamSample> {
   const start = performance.now();
-  const { reply } = await client.chat.send.mutate({ sessionId, clientId: randomUUID(), text: USER_TEXT });
+  const { events } = await client.chat.send.mutate({ sessionId, clientId: randomUUID(), text: USER_TEXT });
   const sent = performance.now();
   const arrivals: number[] = [];
-  const stats = await new Promise<ReplyStats>((resolve, reject) => {
-    const subscription = client.chat.reply.subscribe(
-      { messageId: reply.id },
-      {
-        onData: ({ data: event }) => {
-          if (event.type === "delta") {
-            arrivals.push(performance.now());
-          } else if (event.type === "done") {
-            subscription.unsubscribe();
-            if (event.status !== "complete") reject(new Error(`the reply ended ${event.status}`));
-            else resolve(event.stats);
-          } else if (event.type === "error") {
-            subscription.unsubscribe();
-            reject(new Error(`the reply failed: ${event.code} ${event.message}`));
-          }
-        },
-        onError: (error) => {
-          subscription.unsubscribe();
-          reject(error);
-        },
-      },
-    );
-  });
+  let stats: ReplyStats | null = null;
+  for await (const { event } of events) {
+    if (event.type === "delta") arrivals.push(performance.now());
+    else if (event.type === "done") {
+      if (event.status !== "complete") throw new Error(`the reply ended ${event.status}`);
+      stats = event.stats;
+    } else if (event.type === "error") throw new Error(`the reply failed: ${event.code} ${event.message}`);
+  }
+  if (!stats) throw new Error("the reply's stream ended without its final event");
   const sample = sampleFrom(start, arrivals, stats.completionTokens ?? Number.NaN);
   sample.breakdown = {
     sendMs: sent - start,
@@ -714,7 +701,7 @@ function printRelay(results: readonly RelayFigures[]) {
     }
   }
   console.log(`\n1. Relay overhead — fake Ollama, ${TOKEN_DELAY_MS} ms per token, ${REPLY_TOKENS}-token replies (ms)\n`);
-  console.log("   TTFT: app = calling chat.send → first delta on chat.reply; direct = calling ollama.chat → first chunk with text");
+  console.log("   TTFT: app = calling chat.send → first delta in its streamed events; direct = calling ollama.chat → first chunk with text");
   console.log("   gap: between consecutive deltas (app) or chunks (direct) of one reply");
   console.log(`   streams "${MANY} spread": starts spread evenly over ${REPLY_MS} ms (one reply's length)\n`);
   console.log(table(["metric", "streams", "direct p50", "direct p99", "app p50", "app p99", "overhead p50", "app/direct p50"], rows));

@@ -10,10 +10,17 @@ const withChat = protectedProcedure.use(({ ctx, next }) => next({ ctx: { chat: n
 const byMessage = z.object({ messageId: idSchema });
 
 export const chatRouter = createTRPCRouter({
-  /** Saves the message and starts the reply; follow it with `chat.reply`. */
+  /**
+   * Saves the message and starts the reply. The reply's events stream back in the same response
+   * (`events`, each with the reply length so far), so the first token needs no second
+   * connection; after a dropped connection `chat.reply` continues from the last offset seen.
+   */
   send: withChat
     .input(z.object({ sessionId: idSchema, clientId: z.string().uuid(), text: messageTextSchema }))
-    .mutation(({ ctx, input }) => ctx.chat.send(input)),
+    .mutation(async ({ ctx, input, signal }) => {
+      const saved = await ctx.chat.send(input);
+      return { ...saved, events: ctx.chat.follow(saved.reply.id, 0, signal) };
+    }),
 
   /**
    * The reply as it is written. Each event's id is the reply length so far; a reconnecting
