@@ -9,15 +9,19 @@ import { parseArgs } from "node:util";
 import {
   clientGone,
   closeOnSignal,
+  FAULT_COUNT_ERROR,
+  isFaultCount,
   isDirectRun,
   isRecord,
   numberArg,
   parseJson,
+  patchBehaviour,
   pause,
   readBody,
   sendJson,
   sendText,
   startHttpServer,
+  takeFault,
   waitForAbort,
 } from "./server-kit";
 
@@ -405,9 +409,7 @@ function parseBehaviourPatch(body: unknown): Partial<OllamaBehaviour> | string {
     patch.fault = known;
   }
   if (faultCount !== undefined) {
-    if (faultCount !== null && (typeof faultCount !== "number" || !Number.isInteger(faultCount) || faultCount < 1)) {
-      return "faultCount must be a positive integer or null";
-    }
+    if (!isFaultCount(faultCount)) return FAULT_COUNT_ERROR;
     patch.faultCount = faultCount;
   }
   if (reply !== undefined) {
@@ -549,8 +551,7 @@ class OllamaFake {
   }
 
   setBehaviour(patch: Partial<OllamaBehaviour>): OllamaBehaviour {
-    const faultCount = patch.faultCount !== undefined ? patch.faultCount : patch.fault !== undefined ? null : this.behaviour.faultCount;
-    this.behaviour = { ...this.behaviour, ...patch, faultCount };
+    this.behaviour = patchBehaviour(this.behaviour, patch);
     return this.behaviour;
   }
 
@@ -639,10 +640,8 @@ class OllamaFake {
 
   /** Consumes one use of a counted fault. */
   private takeFault(): OllamaFault {
-    const { fault, faultCount } = this.behaviour;
-    if (faultCount !== null) {
-      this.behaviour = faultCount > 1 ? { ...this.behaviour, faultCount: faultCount - 1 } : { ...this.behaviour, fault: "none", faultCount: null };
-    }
+    const { fault, next } = takeFault(this.behaviour);
+    this.behaviour = next;
     return fault;
   }
 

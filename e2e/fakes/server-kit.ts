@@ -166,3 +166,31 @@ export function closeOnSignal(close: () => Promise<void>): void {
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
 }
+
+/** The part of a fake's behaviour that injects faults: which one, and for how many requests. */
+export interface FaultState<F extends string> {
+  fault: F | "none";
+  /** How many more requests the fault applies to; null = until changed. */
+  faultCount: number | null;
+}
+
+/** Applies a patch; setting a fault without a count makes it last until changed. */
+export function patchBehaviour<B extends FaultState<string>>(current: B, patch: Partial<B>): B {
+  const faultCount = patch.faultCount !== undefined ? patch.faultCount : patch.fault !== undefined ? null : current.faultCount;
+  return { ...current, ...patch, faultCount };
+}
+
+/** The fault for this request, and the behaviour after one use of a counted fault. */
+export function takeFault<B extends FaultState<string>>(current: B): { fault: B["fault"]; next: B } {
+  const { fault, faultCount } = current;
+  if (faultCount === null) return { fault, next: current };
+  const next = faultCount > 1 ? { ...current, faultCount: faultCount - 1 } : { ...current, fault: "none", faultCount: null };
+  return { fault, next };
+}
+
+export const FAULT_COUNT_ERROR = "faultCount must be a positive integer or null";
+
+/** A `faultCount` from a control request: a positive integer, or null for "until changed". */
+export function isFaultCount(value: unknown): value is number | null {
+  return value === null || (typeof value === "number" && Number.isInteger(value) && value >= 1);
+}

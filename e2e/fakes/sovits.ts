@@ -12,15 +12,19 @@ import { parseArgs } from "node:util";
 import {
   clientGone,
   closeOnSignal,
+  FAULT_COUNT_ERROR,
+  isFaultCount,
   isDirectRun,
   isRecord,
   numberArg,
   parseJson,
+  patchBehaviour,
   pause,
   readBody,
   sendJson,
   sendText,
   startHttpServer,
+  takeFault,
 } from "./server-kit";
 
 export const SAMPLE_RATE = 32000;
@@ -368,9 +372,7 @@ function parseBehaviourPatch(body: unknown): Partial<SovitsBehaviour> | string {
     patch.fault = known;
   }
   if (faultCount !== undefined) {
-    if (faultCount !== null && (typeof faultCount !== "number" || !Number.isInteger(faultCount) || faultCount < 1)) {
-      return "faultCount must be a positive integer or null";
-    }
+    if (!isFaultCount(faultCount)) return FAULT_COUNT_ERROR;
     patch.faultCount = faultCount;
   }
   return patch;
@@ -444,8 +446,7 @@ class SovitsFake {
   }
 
   setBehaviour(patch: Partial<SovitsBehaviour>): SovitsBehaviour {
-    const faultCount = patch.faultCount !== undefined ? patch.faultCount : patch.fault !== undefined ? null : this.behaviour.faultCount;
-    this.behaviour = { ...this.behaviour, ...patch, faultCount };
+    this.behaviour = patchBehaviour(this.behaviour, patch);
     return this.behaviour;
   }
 
@@ -505,10 +506,8 @@ class SovitsFake {
 
   /** Consumes one use of a counted fault. */
   private takeFault(): SovitsFault {
-    const { fault, faultCount } = this.behaviour;
-    if (faultCount !== null) {
-      this.behaviour = faultCount > 1 ? { ...this.behaviour, faultCount: faultCount - 1 } : { ...this.behaviour, fault: "none", faultCount: null };
-    }
+    const { fault, next } = takeFault(this.behaviour);
+    this.behaviour = next;
     return fault;
   }
 
