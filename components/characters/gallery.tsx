@@ -56,7 +56,7 @@ export function Gallery({ signedIn }: { signedIn: boolean }) {
   const filtered = Boolean(filters.q || filters.category || filters.tag);
 
   return (
-    <section className="mt-10" data-testid="gallery" data-state={gallery.isFetching ? "loading" : "ready"}>
+    <section className="mt-10 scroll-mt-32" data-testid="gallery" data-state={gallery.isFetching ? "loading" : "ready"}>
       <div className="flex flex-wrap items-end justify-between gap-3">
         <div>
           <h2 className="text-lg font-bold sm:text-xl">{t("gallery.title")}</h2>
