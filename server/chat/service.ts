@@ -37,14 +37,13 @@ export class ChatService {
    * itself (a unique index) keeps to one reply at a time per chat.
    */
   async send(input: SendInput): Promise<{ userMessage: Message; reply: Message }> {
-    const [{ session, character }, repeated, , history] = await Promise.all([
+    // A repeated send is recognised by the unique (chat, clientId) index when its insert fails.
+    const [{ session, character }, , history] = await Promise.all([
       this.sessions.get(input.sessionId),
-      this.findSend(input.sessionId, input.clientId),
       checkRateLimit(this.db, this.user.id),
       // The prompt's inputs load alongside the checks, so the model is called right after the insert.
       unsummarizedTurns(this.db, input.sessionId),
     ]);
-    if (repeated) return repeated;
 
     const { userMessage, reply } = await this.withReplySlot(async (replyId) => {
       const insert = () =>
