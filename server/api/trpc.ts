@@ -1,7 +1,7 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { z, ZodError } from "zod";
-import { auth } from "@/server/auth";
+import { sessionFromHeaders } from "@/server/auth";
 import { getDb } from "@/server/db";
 import { DomainError, toTRPCError } from "@/server/errors";
 
@@ -10,7 +10,7 @@ import { DomainError, toTRPCError } from "@/server/errors";
  * `session` is null for visitors.
  */
 export async function createTRPCContext(opts: { headers: Headers }) {
-  const session = await auth();
+  const session = await sessionFromHeaders(opts.headers);
   return { db: getDb(), session, headers: opts.headers };
 }
 export type Context = Awaited<ReturnType<typeof createTRPCContext>>;

@@ -76,6 +76,28 @@ export const { handlers, signIn, signOut } = nextAuth;
 /** The current session, memoised per request for server components. */
 export const auth = cache(() => nextAuth.auth());
 
+/** Auth.js's session cookie (plain or `__Secure-`, possibly split into numbered chunks). */
+const SESSION_COOKIE = /(?:^|;\s*)((?:__Secure-)?authjs\.session-token(?:\.\d+)?)=([^;]*)/g;
+const SESSION_CACHE_MS = 10_000;
+const SESSION_CACHE_SIZE = 2_000;
+const decoded = new Map<string, { session: Awaited<ReturnType<typeof auth>>; until: number }>();
+
+/**
+ * The session for an API request. Decrypting the session cookie costs milliseconds and runs on
+ * Node's thread pool, and a chat makes many requests with the same cookie: the result is reused
+ * for a few seconds. No cookie means no session, without asking Auth.js at all.
+ */
+export async function sessionFromHeaders(headers: Headers) {
+  const key = [...(headers.get("cookie") ?? "").matchAll(SESSION_COOKIE)].map((m) => `${m[1]}=${m[2]}`).join(";");
+  if (!key) return null;
+  const hit = decoded.get(key);
+  if (hit && hit.until > Date.now()) return hit.session;
+  const session = await nextAuth.auth();
+  if (decoded.size >= SESSION_CACHE_SIZE) decoded.delete(decoded.keys().next().value!);
+  decoded.set(key, { session, until: Date.now() + SESSION_CACHE_MS });
+  return session;
+}
+
 /** Which sign-in methods this server offers (for the sign-in page). */
 export function signInMethods() {
   const config = env();
