@@ -35,7 +35,7 @@ export default async function HomePage({ searchParams }: { searchParams: Promise
         <section className="mt-10" data-testid="recent-chats">
           <div className="flex items-center justify-between">
             <h2 className="text-lg font-bold sm:text-xl">{t("home.recent")}</h2>
-            <Link href="/chat" className="text-sm text-zinc-400 hover:text-zinc-100">
+            <Link href="/chat" className="-mr-2 inline-flex h-10 items-center rounded-lg px-2 text-sm text-zinc-400 hover:text-zinc-100">
               {t("home.allChats")}
             </Link>
           </div>

@@ -1,3 +1,4 @@
+import { CharacterFormPage, headerSettled } from "./pages/characters";
 import { expect, keepScreenshot, test } from "./support/test";
 
 test("add a voice, pick it for a character, delete it", async ({ page }) => {
@@ -8,20 +9,26 @@ test("add a voice, pick it for a character, delete it", async ({ page }) => {
   await page.getByTestId("voice-name").fill(name);
   await page.getByTestId("voice-path").fill("refs/my_voice.wav");
   await page.getByTestId("voice-transcript").fill("안녕하세요, 오늘 날씨가 참 좋네요.");
+  await page.getByLabel("문장 나누기 방식").selectOption({ label: "문장 부호마다" });
+  await headerSettled(page);
   await keepScreenshot(page, "voices-desktop");
   await page.getByTestId("save-voice").click();
   await expect(page.getByTestId("my-voices")).toContainText(name);
   await expect(page.getByTestId("my-voices")).toContainText("refs/my_voice.wav");
 
-  await page.goto("/characters/new");
-  await expect(page.getByTestId("voice-picker").locator("option", { hasText: name })).toHaveCount(1);
+  const form = new CharacterFormPage(page);
+  await form.openNew();
+  await expect(form.voicePicker.locator("option", { hasText: name })).toHaveCount(1);
+  await expect(form.voicePicker.locator("option").first()).toContainText("기본 목소리 · ");
 
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto("/voices");
+  await expect(page.getByTestId("my-voices")).toContainText(name);
+  await headerSettled(page);
   await keepScreenshot(page, "voices-mobile");
   const row = page.getByTestId("my-voices").getByTestId("voice-row").filter({ hasText: name });
-  await row.getByTestId("delete-voice").click();
-  await page.getByTestId("confirm").click();
+  await row.getByRole("button", { name: `${name} 삭제` }).click();
+  await page.getByRole("alertdialog").getByTestId("confirm").click();
   await expect(page.getByTestId("my-voices")).not.toContainText(name);
 });
 

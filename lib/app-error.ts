@@ -11,16 +11,44 @@ interface ErrorLike {
   } | null;
 }
 
+/** What the form calls a character field that an error names (`scenario.situation` → "상황"). */
+const FIELD_LABELS: Record<string, MessageKey> = {
+  name: "form.name",
+  description: "form.description",
+  persona: "form.persona",
+  greeting: "form.greeting",
+  alternateGreetings: "form.alternateGreetings",
+  exampleDialogue: "form.exampleDialogue",
+  systemPrompt: "form.systemPrompt",
+  category: "form.category",
+  tags: "form.tags",
+  scenario: "character.scenario",
+  "scenario.opponent": "character.opponent",
+  "scenario.situation": "character.situation",
+  "scenario.background": "character.background",
+};
+
+function fieldLabel(field: string, t: Translate) {
+  const key = FIELD_LABELS[field] ?? FIELD_LABELS[field.split(".")[0] ?? ""];
+  return key ? t(key) : field;
+}
+
+/** A known reason (a card or image problem) has its own sentence; a detail not given is left out. */
+function describeReason(params: Record<string, string | number>, t: Translate): string | null {
+  const key = `error.reason.${params.reason}` as MessageKey;
+  const text = t(key, typeof params.field === "string" && params.field ? { ...params, field: fieldLabel(params.field, t) } : params);
+  if (text === key) return null;
+  return text.replace(/\s*\(\{\w+\}\)/g, "");
+}
+
 /** A sentence for the reader, in their language, for any error the API returned. */
 export function describeError(error: unknown, t: Translate): string {
   const e = (error ?? {}) as ErrorLike;
   const code = e.data?.appCode;
   if (isAppErrorCode(code)) {
     const params = (e.data?.appParams ?? {}) as Record<string, string | number>;
-    // A known reason (a card or image problem) has its own sentence.
-    const reasonKey = `error.reason.${params.reason}` as MessageKey;
-    if (typeof params.reason === "string" && t(reasonKey) !== reasonKey) return t(reasonKey, params);
-    return t(`error.${code}` as MessageKey, params);
+    const reason = typeof params.reason === "string" ? describeReason(params, t) : null;
+    return reason ?? t(`error.${code}` as MessageKey, params);
   }
   if (e.data?.code === "UNAUTHORIZED") return t("error.unauthorized");
   const zod = e.data?.zodError;

@@ -7,6 +7,7 @@ import { describeError } from "@/lib/app-error";
 import { CHARACTER_LIMITS } from "@/lib/schemas";
 import { useTRPC } from "@/lib/trpc/react";
 import { useI18n } from "../i18n-provider";
+import { UploadIcon } from "./card-icons";
 import { readFileAsBase64 } from "./files";
 
 /** Drop or pick a Character Card (PNG or JSON, V1/V2/V3); it becomes a new private character. */
@@ -45,14 +46,18 @@ export function CardImport() {
           setOver(false);
           void take(e.dataTransfer.files[0]);
         }}
-        className={`flex cursor-pointer flex-col items-center justify-center gap-3 rounded-3xl border-2 border-dashed px-6 py-16 text-center transition ${
+        aria-busy={importCard.isPending}
+        className={`flex cursor-pointer flex-col items-center justify-center gap-3 rounded-3xl border-2 border-dashed px-6 py-12 text-center transition sm:py-16 ${
           over ? "border-brand-400 bg-brand-500/10" : "border-white/15 bg-ink-900 hover:border-white/30"
-        }`}
+        } ${importCard.isPending ? "pointer-events-none opacity-70" : ""}`}
         data-testid="import-drop"
       >
-        <span className="grid size-14 place-items-center rounded-2xl bg-gradient-to-br from-brand-500 to-accent-500 text-2xl">⇪</span>
-        <p className="text-lg font-semibold">{importCard.isPending ? t("import.working") : t("import.drop")}</p>
+        <span className={`grid size-14 place-items-center rounded-2xl bg-gradient-to-br from-brand-500 to-accent-500 text-white shadow-lg shadow-brand-900/40 ${importCard.isPending ? "animate-pulse" : ""}`}>
+          <UploadIcon width={26} height={26} />
+        </span>
+        <p className="text-lg font-semibold text-balance">{importCard.isPending ? t("import.working") : t("import.drop")}</p>
         <p className="max-w-md text-sm text-zinc-400">{t("import.formats")}</p>
+        <span className="btn-ghost mt-1">{t("import.pick")}</span>
       </div>
       <input ref={input} type="file" accept=".png,.json,image/png,application/json" className="hidden" onChange={(e) => void take(e.target.files?.[0])} data-testid="import-input" />
       {error && (

@@ -3,15 +3,18 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useState } from "react";
+import { useEffect, useRef, useState, type MouseEvent as ReactMouseEvent } from "react";
 import { describeError } from "@/lib/app-error";
 import { useTRPC } from "@/lib/trpc/react";
 import { ConfirmDialog } from "../confirm-dialog";
 import { useI18n } from "../i18n-provider";
 import { CopyIcon, EditIcon, TrashIcon } from "../icons";
+import { ChevronDownIcon, DownloadIcon } from "./card-icons";
 import { downloadBase64 } from "./files";
 
-/** What a viewer can do with a character: edit and delete (owner), duplicate, export. */
+type CardFormat = "png" | "json";
+
+/** What a viewer can do with a character: start a chat, edit and delete (owner), duplicate, export. */
 export function CharacterActions({ id, name, isOwner, signedIn }: { id: string; name: string; isOwner: boolean; signedIn: boolean }) {
   const { t } = useI18n();
   const trpc = useTRPC();
@@ -31,10 +34,13 @@ export function CharacterActions({ id, name, isOwner, signedIn }: { id: string; 
         router.push("/?scope=mine");
         router.refresh();
       },
-      onError,
+      onError: (e) => {
+        setConfirming(false);
+        onError(e);
+      },
     }),
   );
-  const exportCard = async (format: "png" | "json") => {
+  const exportCard = async (format: CardFormat) => {
     setError(null);
     try {
       const file = await queryClient.fetchQuery(trpc.characters.exportCard.queryOptions({ id, format }, { staleTime: 0 }));
@@ -47,7 +53,7 @@ export function CharacterActions({ id, name, isOwner, signedIn }: { id: string; 
   return (
     <div className="mt-5">
       <div className="flex flex-wrap gap-2" data-testid="character-actions">
-        <a href="#start" className="btn-primary">
+        <a href="#start" className="btn-primary" onClick={goToStartForm}>
           {t("character.startChat")}
         </a>
         {isOwner && (
@@ -56,16 +62,17 @@ export function CharacterActions({ id, name, isOwner, signedIn }: { id: string; 
           </Link>
         )}
         {signedIn && (
-          <button type="button" className="btn-ghost" onClick={() => duplicate.mutate({ id, copySuffix: t("character.copySuffix") })} disabled={duplicate.isPending} data-testid="duplicate-character">
+          <button
+            type="button"
+            className="btn-ghost"
+            onClick={() => duplicate.mutate({ id, copySuffix: t("character.copySuffix") })}
+            disabled={duplicate.isPending || duplicate.isSuccess}
+            data-testid="duplicate-character"
+          >
             <CopyIcon /> {t("character.duplicate")}
           </button>
         )}
-        <button type="button" className="btn-ghost" onClick={() => void exportCard("png")} data-testid="export-png">
-          {t("character.exportPng")}
-        </button>
-        <button type="button" className="btn-ghost" onClick={() => void exportCard("json")} data-testid="export-json">
-          {t("character.exportJson")}
-        </button>
+        <ExportMenu onExport={(format) => void exportCard(format)} />
         {isOwner && (
           <button type="button" className="btn-ghost text-rose-300" onClick={() => setConfirming(true)} data-testid="delete-character">
             <TrashIcon /> {t("character.delete")}
@@ -73,7 +80,7 @@ export function CharacterActions({ id, name, isOwner, signedIn }: { id: string; 
         )}
       </div>
       {error && (
-        <p className="mt-2 text-sm text-rose-400" role="alert">
+        <p className="mt-3 rounded-lg bg-rose-500/10 px-3 py-2 text-sm text-rose-300" role="alert">
           {error}
         </p>
       )}
@@ -82,10 +89,73 @@ export function CharacterActions({ id, name, isOwner, signedIn }: { id: string; 
           title={t("character.deleteTitle")}
           body={t("character.deleteBody", { name })}
           confirmLabel={t("character.delete")}
-          pending={remove.isPending}
+          pending={remove.isPending || remove.isSuccess}
           onConfirm={() => remove.mutate({ id })}
           onCancel={() => setConfirming(false)}
         />
+      )}
+    </div>
+  );
+}
+
+/** Scrolls to the scene form below and puts the cursor in its first field. */
+function goToStartForm(event: ReactMouseEvent<HTMLAnchorElement>) {
+  const section = document.getElementById("start");
+  if (!section) return;
+  event.preventDefault();
+  section.scrollIntoView({ behavior: "smooth", block: "start" });
+  section.querySelector<HTMLElement>("textarea, a, button")?.focus({ preventScroll: true });
+}
+
+function ExportMenu({ onExport }: { onExport: (format: CardFormat) => void }) {
+  const { t } = useI18n();
+  const [open, setOpen] = useState(false);
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const close = (event: MouseEvent) => !ref.current?.contains(event.target as Node) && setOpen(false);
+    const escape = (event: KeyboardEvent) => event.key === "Escape" && setOpen(false);
+    document.addEventListener("mousedown", close);
+    document.addEventListener("keydown", escape);
+    return () => {
+      document.removeEventListener("mousedown", close);
+      document.removeEventListener("keydown", escape);
+    };
+  }, [open]);
+
+  const items = [
+    ["png", t("character.exportPng"), t("character.exportPngHint")],
+    ["json", t("character.exportJson"), t("character.exportJsonHint")],
+  ] as const;
+  return (
+    <div className="relative" ref={ref}>
+      <button type="button" className="btn-ghost" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen((v) => !v)} data-testid="export-card">
+        <DownloadIcon /> {t("character.export")}
+        <ChevronDownIcon width={14} height={14} className={`transition ${open ? "rotate-180" : ""}`} />
+      </button>
+      {open && (
+        // A sheet at the bottom of a phone's screen, a dropdown under the button elsewhere.
+        <div
+          role="menu"
+          className="card fixed inset-x-3 bottom-3 z-40 bg-ink-850 p-1.5 shadow-2xl shadow-black/60 sm:absolute sm:inset-x-auto sm:top-full sm:bottom-auto sm:left-0 sm:mt-2 sm:w-64"
+        >
+          {items.map(([format, label, hint]) => (
+            <button
+              key={format}
+              type="button"
+              role="menuitem"
+              className="block w-full rounded-xl px-3 py-2.5 text-left hover:bg-white/5 focus-visible:bg-white/5"
+              onClick={() => {
+                setOpen(false);
+                onExport(format);
+              }}
+              data-testid={`export-${format}`}
+            >
+              <span className="block text-sm font-semibold">{label}</span>
+              <span className="block text-xs text-zinc-500">{hint}</span>
+            </button>
+          ))}
+        </div>
       )}
     </div>
   );

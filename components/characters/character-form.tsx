@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery } from "@tanstack/react-query";
 import Image from "next/image";
+import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useRef, useState, type ReactNode } from "react";
 import { describeError } from "@/lib/app-error";
@@ -9,7 +10,7 @@ import { CHARACTER_LIMITS, LIMITS, type CharacterInput } from "@/lib/schemas";
 import { useTRPC } from "@/lib/trpc/react";
 import { DEFAULT_PORTRAIT } from "../character-card";
 import { useI18n } from "../i18n-provider";
-import { CloseIcon, PlusIcon } from "../icons";
+import { ChevronRightIcon, CloseIcon, PlusIcon } from "../icons";
 import { readFileAsBase64 } from "./files";
 
 export type CharacterDraft = CharacterInput & { imageUrl: string | null };
@@ -44,7 +45,10 @@ export function CharacterForm({ characterId, initial }: { characterId?: string; 
   const [imageError, setImageError] = useState<string | null>(null);
   const [tagText, setTagText] = useState("");
   const [advanced, setAdvanced] = useState(Boolean(initial?.systemPrompt));
+  const [nameMissing, setNameMissing] = useState(false);
+  const nameInput = useRef<HTMLInputElement>(null);
   const voices = useQuery(trpc.voices.list.queryOptions());
+  const defaultVoice = voices.data?.voices.find((voice) => voice.id === voices.data.defaultVoiceId);
   const facets = useQuery(trpc.characters.facets.queryOptions());
   const set = <K extends keyof CharacterDraft>(key: K, value: CharacterDraft[K]) => setDraft((d) => ({ ...d, [key]: value }));
 
@@ -79,7 +83,13 @@ export function CharacterForm({ characterId, initial }: { characterId?: string; 
   };
 
   const submit = () => {
-    const { imageUrl: _shown, ...fields } = draft;
+    if (!draft.name.trim()) {
+      setNameMissing(true);
+      nameInput.current?.focus();
+      return;
+    }
+    const { imageUrl: _shown, ...rest } = draft;
+    const fields = { ...rest, alternateGreetings: rest.alternateGreetings.filter((greeting) => greeting.trim()) };
     if (characterId) update.mutate({ id: characterId, data: { ...fields, imageId } });
     else create.mutate({ ...fields, imageId });
   };
@@ -87,6 +97,7 @@ export function CharacterForm({ characterId, initial }: { characterId?: string; 
   return (
     <form
       className="mt-6 grid gap-8 md:grid-cols-[240px_1fr]"
+      noValidate
       onSubmit={(event) => {
         event.preventDefault();
         submit();
@@ -103,14 +114,24 @@ export function CharacterForm({ characterId, initial }: { characterId?: string; 
       </div>
 
       <div className="min-w-0 space-y-6">
-        <Field htmlFor="f-name" label={t("form.name")} error={fieldErrors.name} count={[draft.name.length, CHARACTER_LIMITS.name]}>
+        <Field
+          htmlFor="f-name"
+          label={t("form.name")}
+          error={nameMissing ? [t("form.nameRequired")] : fieldErrors.name}
+          count={[draft.name.length, CHARACTER_LIMITS.name]}
+        >
           <input
+            ref={nameInput}
             id="f-name"
             className="field"
             value={draft.name}
             required
+            aria-invalid={nameMissing || Boolean(fieldErrors.name)}
             maxLength={CHARACTER_LIMITS.name}
-            onChange={(e) => set("name", e.target.value)}
+            onChange={(e) => {
+              setNameMissing(false);
+              set("name", e.target.value);
+            }}
             data-testid="field-name"
           />
         </Field>
@@ -142,7 +163,7 @@ export function CharacterForm({ characterId, initial }: { characterId?: string; 
             </div>
           ))}
           {draft.alternateGreetings.length < CHARACTER_LIMITS.alternateGreetings && (
-            <button type="button" className="btn-ghost px-3 py-2" onClick={() => set("alternateGreetings", [...draft.alternateGreetings, ""])}>
+            <button type="button" className="btn-ghost min-h-10 px-3" onClick={() => set("alternateGreetings", [...draft.alternateGreetings, ""])}>
               <PlusIcon /> {t("form.addGreeting")}
             </button>
           )}
@@ -156,7 +177,7 @@ export function CharacterForm({ characterId, initial }: { characterId?: string; 
         <fieldset className="card space-y-4 p-4">
           <legend className="px-1 text-sm font-semibold">{t("character.scenario")}</legend>
           {(["opponent", "situation", "background"] as const).map((key) => (
-            <Field htmlFor={`f-scenario-${key}`} key={key} label={t(`character.${key}`)} error={fieldErrors.scenario}>
+            <Field htmlFor={`f-scenario-${key}`} key={key} label={t(`character.${key}`)}>
               <textarea
                 id={`f-scenario-${key}`}
                 className="field"
@@ -167,41 +188,62 @@ export function CharacterForm({ characterId, initial }: { characterId?: string; 
               />
             </Field>
           ))}
+          <FieldError messages={fieldErrors.scenario} />
         </fieldset>
 
-        <div className="grid gap-6 sm:grid-cols-2">
-          <Field htmlFor="f-voice" label={t("form.voice")} error={fieldErrors.voiceId}>
-            <select id="f-voice" className="field" value={draft.voiceId ?? ""} onChange={(e) => set("voiceId", e.target.value || null)} data-testid="voice-picker">
-              <option value="">{t("form.voiceDefault")}</option>
-              {voices.data?.voices.map((voice) => (
-                <option key={voice.id} value={voice.id}>
-                  {voice.name}
-                  {voice.ownerId ? "" : ` · ${t("character.preset")}`}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field htmlFor="f-category" label={t("form.category")} error={fieldErrors.category}>
-            <input id="f-category" className="field" list="categories" value={draft.category} maxLength={CHARACTER_LIMITS.category} onChange={(e) => set("category", e.target.value)} />
-            <datalist id="categories">
-              {facets.data?.suggestedCategories.map((c) => <option key={c} value={c} />)}
-            </datalist>
-          </Field>
-        </div>
+        <Field htmlFor="f-voice" label={t("form.voice")} error={fieldErrors.voiceId}>
+          <select id="f-voice" className="field" value={draft.voiceId ?? ""} onChange={(e) => set("voiceId", e.target.value || null)} data-testid="voice-picker">
+            <option value="">
+              {t("form.voiceDefault")}
+              {defaultVoice ? ` · ${defaultVoice.name}` : ""}
+            </option>
+            {voices.data?.voices.map((voice) => (
+              <option key={voice.id} value={voice.id}>
+                {voice.name}
+                {voice.ownerId ? "" : ` · ${t("character.preset")}`}
+              </option>
+            ))}
+          </select>
+        </Field>
 
-        <Field htmlFor="f-tags" label={t("form.tags")} hint={t("form.tagsHint")} error={fieldErrors.tags}>
-          <div className="field flex flex-wrap items-center gap-1.5 py-2">
+        <Field htmlFor="f-category" label={t("form.category")} hint={t("form.categoryHint")} error={fieldErrors.category}>
+          <input id="f-category" className="field" value={draft.category} maxLength={CHARACTER_LIMITS.category} onChange={(e) => set("category", e.target.value)} />
+          <div className="mt-2 flex flex-wrap gap-1.5" data-testid="category-suggestions">
+            {facets.data?.suggestedCategories.map((category) => (
+              <button
+                key={category}
+                type="button"
+                aria-pressed={draft.category === category}
+                onClick={() => set("category", draft.category === category ? "" : category)}
+                className={`h-10 rounded-full border px-3.5 text-[13px] transition sm:h-8 sm:px-3 sm:text-xs ${
+                  draft.category === category ? "border-brand-400/60 bg-brand-500/20 text-brand-300" : "border-white/10 bg-white/5 text-zinc-300 hover:bg-white/10"
+                }`}
+              >
+                {category}
+              </button>
+            ))}
+          </div>
+        </Field>
+
+        <Field htmlFor="f-tags" label={t("form.tags")} hint={t("form.tagsHint", { max: CHARACTER_LIMITS.tags })} error={fieldErrors.tags}>
+          <div className="field flex flex-wrap items-center gap-1.5 py-0.5">
             {draft.tags.map((tag) => (
-              <span key={tag} className="chip gap-1 pr-1">
+              <span key={tag} className="chip gap-1 py-1 pr-1 text-[13px]" data-testid="tag-chip">
                 #{tag}
-                <button type="button" className="grid size-5 place-items-center rounded-full hover:bg-white/10" aria-label={`${t("form.remove")} ${tag}`} onClick={() => set("tags", draft.tags.filter((x) => x !== tag))}>
-                  <CloseIcon width={12} height={12} />
+                <button
+                  type="button"
+                  // The visible circle is small; the invisible ::after makes a finger-sized target.
+                  className="relative grid size-6 place-items-center rounded-full text-zinc-400 after:absolute after:-inset-2 hover:bg-white/10 hover:text-zinc-100"
+                  aria-label={t("form.removeTag", { tag })}
+                  onClick={() => set("tags", draft.tags.filter((x) => x !== tag))}
+                >
+                  <CloseIcon width={13} height={13} />
                 </button>
               </span>
             ))}
             <input
               id="f-tags"
-              className="min-w-24 flex-1 bg-transparent py-0.5 outline-none"
+              className="h-10 min-w-24 flex-1 bg-transparent outline-none"
               value={tagText}
               maxLength={CHARACTER_LIMITS.tag + 1}
               onChange={(e) => setTagText(e.target.value)}
@@ -218,11 +260,18 @@ export function CharacterForm({ characterId, initial }: { characterId?: string; 
         </Field>
 
         <div>
-          <button type="button" className="text-sm text-zinc-400 hover:text-zinc-100" onClick={() => setAdvanced((v) => !v)} aria-expanded={advanced}>
-            {advanced ? "▾" : "▸"} {t("form.advanced")}
+          <button
+            type="button"
+            className="-ml-1 inline-flex h-10 items-center gap-1 rounded-lg pr-2 text-sm font-medium text-zinc-400 hover:text-zinc-100"
+            onClick={() => setAdvanced((v) => !v)}
+            aria-expanded={advanced}
+            aria-controls="advanced-fields"
+          >
+            <ChevronRightIcon width={16} height={16} className={`transition ${advanced ? "rotate-90" : ""}`} />
+            {t("form.advanced")}
           </button>
           {advanced && (
-            <div className="mt-3">
+            <div className="mt-2" id="advanced-fields">
               <Field htmlFor="f-system" label={t("form.systemPrompt")} hint={t("form.systemPromptHint")} error={fieldErrors.systemPrompt} count={[draft.systemPrompt.length, CHARACTER_LIMITS.systemPrompt]}>
                 <textarea id="f-system" className="field font-mono text-sm" rows={4} value={draft.systemPrompt} maxLength={CHARACTER_LIMITS.systemPrompt} onChange={(e) => set("systemPrompt", e.target.value)} />
               </Field>
@@ -230,17 +279,22 @@ export function CharacterForm({ characterId, initial }: { characterId?: string; 
           )}
         </div>
 
-        <label className="card flex cursor-pointer items-center justify-between gap-4 p-4">
+        <label className="card relative flex cursor-pointer items-center justify-between gap-4 p-4">
           <span>
             <span className="block text-sm font-semibold">{t("form.public")}</span>
             <span className="block text-xs text-zinc-500">{t("form.publicHint")}</span>
           </span>
           <input
             type="checkbox"
-            className="size-5 accent-brand-500"
+            role="switch"
+            className="peer sr-only"
             checked={draft.visibility === "public"}
             onChange={(e) => set("visibility", e.target.checked ? "public" : "private")}
             data-testid="field-public"
+          />
+          <span
+            aria-hidden
+            className="relative h-7 w-12 shrink-0 rounded-full bg-ink-600 transition peer-checked:bg-brand-500 peer-focus-visible:outline-2 peer-focus-visible:outline-offset-2 peer-focus-visible:outline-brand-400 after:absolute after:top-1 after:left-1 after:size-5 after:rounded-full after:bg-white after:shadow after:transition peer-checked:after:translate-x-5"
           />
         </label>
 
@@ -249,13 +303,14 @@ export function CharacterForm({ characterId, initial }: { characterId?: string; 
             {describeError(saveError, t)}
           </p>
         )}
-        <div className="flex gap-2">
-          <button type="submit" className="btn-primary" disabled={saving || upload.isPending} data-testid="save-character">
+        {/* On phones the buttons stay in reach at the bottom of the screen while the long form scrolls. */}
+        <div className="sticky bottom-0 z-10 -mx-4 flex gap-2 border-t border-white/[0.06] bg-ink-950/90 px-4 py-3 backdrop-blur sm:-mx-6 sm:px-6 md:static md:mx-0 md:border-0 md:bg-transparent md:p-0 md:backdrop-blur-none">
+          <button type="submit" className="btn-primary flex-1 md:flex-none" disabled={saving || upload.isPending} data-testid="save-character">
             {saving ? t("form.saving") : t("form.save")}
           </button>
-          <button type="button" className="btn-ghost" onClick={() => router.back()}>
+          <Link href={characterId ? `/characters/${characterId}` : "/"} className="btn-ghost">
             {t("common.cancel")}
-          </button>
+          </Link>
         </div>
       </div>
     </form>
@@ -277,9 +332,9 @@ function PortraitPicker({ imageUrl, uploading, onFile }: { imageUrl: string | nu
       }}
       className={`relative mx-auto aspect-[4/5] w-48 overflow-hidden rounded-2xl border-2 border-dashed md:w-full ${over ? "border-brand-400" : "border-white/15"}`}
     >
-      <Image src={imageUrl ?? DEFAULT_PORTRAIT} alt="" fill sizes="240px" className={`object-cover ${uploading ? "opacity-40" : ""}`} data-testid="portrait-preview" />
-      <div className="absolute inset-x-0 bottom-0 flex flex-col items-center gap-1 bg-gradient-to-t from-black/80 to-transparent p-3 pt-10">
-        <button type="button" className="btn-ghost bg-black/40 px-3 py-1.5 text-xs" onClick={() => input.current?.click()}>
+      <Image src={imageUrl ?? DEFAULT_PORTRAIT} alt={t("form.portraitAlt")} fill sizes="240px" className={`object-cover ${uploading ? "opacity-40" : ""}`} data-testid="portrait-preview" />
+      <div className="absolute inset-x-0 bottom-0 flex flex-col items-center gap-1.5 bg-gradient-to-t from-black/85 via-black/50 to-transparent p-3 pt-12">
+        <button type="button" className="btn-ghost min-h-10 bg-black/40 px-3.5 py-2 text-[13px] backdrop-blur" onClick={() => input.current?.click()} disabled={uploading}>
           {uploading ? t("form.uploading") : t("form.uploadImage")}
         </button>
         <p className="text-center text-[11px] text-zinc-300">{t("form.imageHint")}</p>

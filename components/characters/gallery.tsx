@@ -1,6 +1,6 @@
 "use client";
 
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useEffect, useState, useTransition } from "react";
@@ -48,7 +48,11 @@ export function Gallery({ signedIn }: { signedIn: boolean }) {
   }, [query]);
 
   const gallery = useInfiniteQuery(
-    trpc.characters.gallery.infiniteQueryOptions(galleryInput(filters), { getNextPageParam: (page) => page.nextCursor ?? undefined }),
+    trpc.characters.gallery.infiniteQueryOptions(galleryInput(filters), {
+      getNextPageParam: (page) => page.nextCursor ?? undefined,
+      // The previous results stay on screen (dimmed) while a new filter loads.
+      placeholderData: keepPreviousData,
+    }),
   );
   const facets = useQuery(trpc.characters.facets.queryOptions());
   const items = gallery.data?.pages.flatMap((page) => page.items) ?? [];
@@ -84,7 +88,7 @@ export function Gallery({ signedIn }: { signedIn: boolean }) {
               role="tab"
               aria-selected={filters.scope === scope}
               onClick={() => setFilters({ scope })}
-              className={`rounded-lg px-3.5 py-2 text-sm whitespace-nowrap transition ${
+              className={`min-h-10 rounded-lg px-3.5 text-sm whitespace-nowrap transition ${
                 filters.scope === scope ? "bg-white/10 font-semibold text-white" : "text-zinc-400 hover:text-zinc-100"
               }`}
               data-testid={`scope-${scope}`}
@@ -106,13 +110,16 @@ export function Gallery({ signedIn }: { signedIn: boolean }) {
       </div>
 
       {facets.data && (
-        <div className="mt-3 flex gap-1.5 overflow-x-auto pb-1" data-testid="facets">
+        <div
+          className="-mx-4 mt-3 flex gap-1.5 overflow-x-auto px-4 pb-1 [scrollbar-width:none] sm:mx-0 sm:flex-wrap sm:overflow-visible sm:px-0"
+          data-testid="facets"
+        >
           {facets.data.categories.map(({ value }) => (
             <Chip key={`c-${value}`} active={filters.category === value} onClick={() => setFilters({ category: filters.category === value ? "" : value })}>
               {value}
             </Chip>
           ))}
-          <span className="mx-1 w-px shrink-0 bg-white/10" />
+          <span className="mx-1 w-px shrink-0 self-stretch bg-white/10" aria-hidden />
           {facets.data.tags.slice(0, 16).map(({ value }) => (
             <Chip key={`t-${value}`} active={filters.tag === value} onClick={() => setFilters({ tag: filters.tag === value ? "" : value })}>
               #{value}
@@ -121,18 +128,39 @@ export function Gallery({ signedIn }: { signedIn: boolean }) {
         </div>
       )}
 
-      <div className="mt-5 grid grid-cols-2 gap-3 sm:gap-5 md:grid-cols-3 lg:grid-cols-4" data-testid="character-grid">
+      <div
+        className={`mt-5 grid grid-cols-2 gap-3 transition-opacity sm:gap-5 md:grid-cols-3 lg:grid-cols-4 ${gallery.isPlaceholderData ? "opacity-50" : ""}`}
+        aria-busy={gallery.isFetching}
+        data-testid="character-grid"
+      >
         {items.map((character) => (
           <CharacterCard key={character.id} character={character} presetLabel={t("character.preset")} />
         ))}
       </div>
       {!gallery.isLoading && items.length === 0 && (
-        <div className="card mt-5 p-10 text-center" data-testid="gallery-empty">
-          <p className="font-semibold">{filtered ? t("gallery.noMatch") : t("gallery.empty")}</p>
-          {filtered && (
-            <button type="button" className="btn-ghost mt-4" onClick={() => (setQuery(""), setFilters({ q: "", category: "", tag: "" }))}>
-              {t("gallery.clear")}
-            </button>
+        <div className="card mt-5 px-6 py-12 text-center" data-testid="gallery-empty">
+          {filtered ? (
+            <>
+              <p className="font-semibold">{t("gallery.noMatch")}</p>
+              <button type="button" className="btn-ghost mt-4" onClick={() => (setQuery(""), setFilters({ q: "", category: "", tag: "" }))}>
+                {t("gallery.clear")}
+              </button>
+            </>
+          ) : filters.scope === "mine" ? (
+            <>
+              <p className="mx-auto max-w-sm text-[15px] leading-relaxed text-zinc-300">{t("gallery.emptyMine")}</p>
+              <div className="mt-5 flex justify-center gap-2">
+                <Link href="/characters/import" className="btn-ghost">
+                  {t("gallery.import")}
+                </Link>
+                <Link href="/characters/new" className="btn-primary">
+                  <PlusIcon />
+                  {t("gallery.create")}
+                </Link>
+              </div>
+            </>
+          ) : (
+            <p className="font-semibold">{t("gallery.empty")}</p>
           )}
         </div>
       )}
@@ -153,7 +181,7 @@ function Chip({ active, onClick, children }: { active: boolean; onClick: () => v
       type="button"
       onClick={onClick}
       aria-pressed={active}
-      className={`shrink-0 rounded-full border px-3 py-1.5 text-xs whitespace-nowrap transition ${
+      className={`h-10 shrink-0 rounded-full border px-3.5 text-[13px] whitespace-nowrap transition sm:h-8 sm:px-3 sm:text-xs ${
         active ? "border-brand-400/60 bg-brand-500/20 text-brand-300" : "border-white/10 bg-white/5 text-zinc-300 hover:bg-white/10"
       }`}
     >

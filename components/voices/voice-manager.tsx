@@ -24,7 +24,12 @@ export function VoiceManager() {
   const [editing, setEditing] = useState<{ id: string | null; draft: VoiceInput } | null>(null);
   const [deleting, setDeleting] = useState<Voice | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.voices.list.queryKey() });
-  const remove = useMutation(trpc.voices.delete.mutationOptions({ onSuccess: () => (setDeleting(null), refresh()) }));
+  const remove = useMutation(
+    trpc.voices.delete.mutationOptions({
+      onSuccess: () => refresh(),
+      onSettled: () => setDeleting(null),
+    }),
+  );
   const voices = list.data?.voices ?? [];
   const presets = voices.filter((v) => v.ownerId === null);
   const mine = voices.filter((v) => v.ownerId !== null);
@@ -50,6 +55,11 @@ export function VoiceManager() {
               void refresh();
             }}
           />
+        )}
+        {remove.error && (
+          <p className="mt-3 rounded-lg bg-rose-500/10 px-3 py-2 text-sm text-rose-300" role="alert">
+            {describeError(remove.error, t)}
+          </p>
         )}
         <ul className="mt-4 space-y-2" data-testid="my-voices">
           {mine.length === 0 && !editing && <li className="card p-5 text-sm text-zinc-500">{t("voices.none")}</li>}
@@ -79,6 +89,7 @@ export function VoiceManager() {
 
       <section>
         <h2 className="text-lg font-bold">{t("voices.presets")}</h2>
+        <p className="mt-1 text-sm text-zinc-500">{t("voices.presetsHint")}</p>
         <ul className="mt-4 grid gap-2 sm:grid-cols-2" data-testid="preset-voices">
           {presets.map((voice) => (
             <VoiceRow key={voice.id} voice={voice} isDefault={voice.id === list.data?.defaultVoiceId} />
@@ -90,7 +101,7 @@ export function VoiceManager() {
         <ConfirmDialog
           title={t("voices.deleteTitle")}
           body={t("voices.deleteBody", { name: deleting.name })}
-          confirmLabel={t("chats.delete")}
+          confirmLabel={t("voices.delete")}
           pending={remove.isPending}
           onConfirm={() => remove.mutate({ id: deleting.id })}
           onCancel={() => setDeleting(null)}
@@ -118,10 +129,10 @@ function VoiceRow({ voice, isDefault, onEdit, onDelete }: { voice: Voice; isDefa
       </div>
       {onEdit && (
         <div className="flex shrink-0 gap-1">
-          <button type="button" className="btn-ghost px-2.5 py-2" onClick={onEdit} aria-label={t("chat.edit")} data-testid="edit-voice">
+          <button type="button" className="btn-ghost size-10 p-0" onClick={onEdit} aria-label={t("voices.edit", { name: voice.name })} data-testid="edit-voice">
             <EditIcon />
           </button>
-          <button type="button" className="btn-ghost px-2.5 py-2 text-rose-300" onClick={onDelete} aria-label={t("chats.delete")} data-testid="delete-voice">
+          <button type="button" className="btn-ghost size-10 p-0 text-rose-300" onClick={onDelete} aria-label={t("voices.deleteNamed", { name: voice.name })} data-testid="delete-voice">
             <TrashIcon />
           </button>
         </div>
@@ -138,6 +149,7 @@ function VoiceForm({ voiceId, initial, onDone }: { voiceId: string | null; initi
   const update = useMutation(trpc.voices.update.mutationOptions({ onSuccess: onDone }));
   const error = create.error ?? update.error;
   const fieldErrors: Record<string, string[] | undefined> = error?.data?.zodError?.fieldErrors ?? {};
+  const shownInline = ["name", "refAudioPath", "promptText", "description"];
   const set = <K extends keyof VoiceInput>(key: K, value: VoiceInput[K]) => setDraft((d) => ({ ...d, [key]: value }));
   const setParam = (key: keyof VoiceInput["params"], value: number | string | undefined) => setDraft((d) => ({ ...d, params: { ...d.params, [key]: value } }));
   const sliders = [
@@ -157,6 +169,7 @@ function VoiceForm({ voiceId, initial, onDone }: { voiceId: string | null; initi
       }}
       data-testid="voice-form"
     >
+      <h3 className="font-bold">{voiceId ? t("voices.editTitle") : t("voices.newTitle")}</h3>
       <div className="grid gap-4 sm:grid-cols-2">
         <label className="block">
           <span className="label">{t("voices.name")}</span>
@@ -184,12 +197,15 @@ function VoiceForm({ voiceId, initial, onDone }: { voiceId: string | null; initi
         <span className="label">{t("voices.promptText")}</span>
         <textarea className="field" rows={2} maxLength={VOICE_LIMITS.promptText} value={draft.promptText} onChange={(e) => set("promptText", e.target.value)} data-testid="voice-transcript" />
         <span className="mt-1 block text-xs text-zinc-500">{t("voices.promptTextHint")}</span>
+        <Err messages={fieldErrors.promptText} />
       </label>
       <label className="block">
         <span className="label">{t("voices.description")}</span>
         <input className="field" maxLength={VOICE_LIMITS.description} value={draft.description} onChange={(e) => set("description", e.target.value)} />
+        <Err messages={fieldErrors.description} />
       </label>
-      <div className="grid gap-4 sm:grid-cols-2">
+      <p className="border-t border-white/[0.06] pt-4 text-sm font-semibold text-zinc-300">{t("voices.params")}</p>
+      <div className="grid gap-x-6 gap-y-3 sm:grid-cols-2">
         {sliders.map(([key, label, min, max, step, fallback]) => {
           const value = Number(draft.params[key] ?? fallback);
           return (
@@ -198,7 +214,7 @@ function VoiceForm({ voiceId, initial, onDone }: { voiceId: string | null; initi
                 {t(label)}
                 <span className="tabular-nums text-zinc-400">{value}</span>
               </span>
-              <input type="range" className="w-full accent-brand-500" min={min} max={max} step={step} value={value} onChange={(e) => setParam(key, Number(e.target.value))} />
+              <input type="range" className="h-10 w-full cursor-pointer accent-brand-500" min={min} max={max} step={step} value={value} onChange={(e) => setParam(key, Number(e.target.value))} />
             </label>
           );
         })}
@@ -207,13 +223,17 @@ function VoiceForm({ voiceId, initial, onDone }: { voiceId: string | null; initi
           <select className="field" value={draft.params.textSplitMethod ?? "cut5"} onChange={(e) => setParam("textSplitMethod", e.target.value)}>
             {SPLIT_METHODS.map((m) => (
               <option key={m} value={m}>
-                {m}
+                {t(`voices.split.${m}`)}
               </option>
             ))}
           </select>
         </label>
       </div>
-      {error && !Object.keys(fieldErrors).length && <p className="text-sm text-rose-400">{describeError(error, t)}</p>}
+      {error && Object.keys(fieldErrors).every((field) => !shownInline.includes(field)) && (
+        <p className="rounded-lg bg-rose-500/10 px-3 py-2 text-sm text-rose-300" role="alert">
+          {describeError(error, t)}
+        </p>
+      )}
       <div className="flex gap-2">
         <button type="submit" className="btn-primary" disabled={create.isPending || update.isPending} data-testid="save-voice">
           {t("form.save")}

@@ -10,6 +10,9 @@ import { serverCaller } from "@/lib/trpc/server";
 import { auth } from "@/server/auth";
 import { getI18n } from "@/server/i18n";
 
+/** A persona longer than a few lines starts collapsed. */
+const isLong = (text: string) => text.length > 280 || text.split("\n").length > 4;
+
 async function loadCharacter(id: string) {
   const caller = await serverCaller();
   return caller.characters.get({ id }).catch((error: unknown) => {
@@ -36,8 +39,8 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
   const fill = (text: string) => text.replace(/\{\{char\}\}/gi, character.name).replace(/\{\{user\}\}/gi, session?.user?.name ?? "나");
 
   return (
-    <main className="mx-auto w-full max-w-6xl px-4 pt-6 pb-20 sm:px-6 sm:pt-10">
-      <Link href="/" className="text-sm text-zinc-400 hover:text-zinc-100">
+    <main className="mx-auto w-full max-w-6xl px-4 pt-4 pb-20 sm:px-6 sm:pt-8">
+      <Link href="/" className="-ml-1 inline-flex h-10 items-center rounded-lg px-1 text-sm text-zinc-400 hover:text-zinc-100">
         ← {t("character.back")}
       </Link>
       <div className="mt-4 grid gap-6 md:grid-cols-[minmax(0,380px)_1fr] md:gap-10">
@@ -71,14 +74,18 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
           )}
 
           {character.persona && (
-            <section className="mt-8">
+            <section className="mt-8" data-testid="persona">
               <h2 className="text-sm font-semibold tracking-wide text-zinc-400 uppercase">{t("character.persona")}</h2>
-              <details className="card group mt-2 p-4">
-                <summary className="cursor-pointer list-none text-sm leading-relaxed text-zinc-300 [&::-webkit-details-marker]:hidden">
-                  <span className="line-clamp-3 whitespace-pre-line group-open:line-clamp-none">{fill(character.persona)}</span>
-                  <span className="mt-2 block text-xs text-brand-300 group-open:hidden">{t("character.more")}</span>
-                </summary>
-              </details>
+              {isLong(character.persona) ? (
+                <details className="card group mt-2 p-4">
+                  <summary className="cursor-pointer list-none text-sm leading-relaxed text-zinc-300 [&::-webkit-details-marker]:hidden">
+                    <span className="line-clamp-4 whitespace-pre-line group-open:line-clamp-none">{fill(character.persona)}</span>
+                    <span className="mt-2 inline-block py-1 text-[13px] font-medium text-brand-300 group-open:hidden">{t("character.more")}</span>
+                  </summary>
+                </details>
+              ) : (
+                <p className="card mt-2 p-4 text-sm leading-relaxed whitespace-pre-line text-zinc-300">{fill(character.persona)}</p>
+              )}
             </section>
           )}
 
@@ -104,7 +111,7 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
             </section>
           )}
 
-          <section className="card mt-8 p-5" id="start">
+          <section className="card mt-8 scroll-mt-24 p-5" id="start">
             <h2 className="text-lg font-bold">{t("character.scenario")}</h2>
             <p className="mt-1 text-sm text-zinc-400">{t("character.scenarioHint")}</p>
             {session?.user ? (

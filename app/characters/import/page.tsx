@@ -17,6 +17,20 @@ export default async function ImportPage() {
       <h1 className="text-2xl font-extrabold tracking-tight sm:text-3xl">{t("import.title")}</h1>
       <p className="mt-2 mb-6 text-sm leading-relaxed text-zinc-400">{t("import.body")}</p>
       <CardImport />
+      <section className="card mt-6 p-5" aria-labelledby="import-accepts">
+        <h2 id="import-accepts" className="text-sm font-semibold text-zinc-300">
+          {t("import.accepts")}
+        </h2>
+        <ul className="mt-3 space-y-2 text-sm leading-relaxed text-zinc-400">
+          {(["import.acceptPng", "import.acceptJson"] as const).map((key) => (
+            <li key={key} className="flex gap-2.5">
+              <span className="mt-2 size-1.5 shrink-0 rounded-full bg-brand-400" aria-hidden />
+              {t(key)}
+            </li>
+          ))}
+        </ul>
+        <p className="mt-4 border-t border-white/[0.06] pt-4 text-xs leading-relaxed text-zinc-500">{t("import.acceptAfter")}</p>
+      </section>
     </main>
   );
 }
