@@ -7,7 +7,7 @@ import { describeError } from "@/lib/app-error";
 import { CHARACTER_LIMITS } from "@/lib/schemas";
 import { useTRPC } from "@/lib/trpc/react";
 import { useI18n } from "../i18n-provider";
-import { UploadIcon } from "./card-icons";
+import { UploadIcon } from "../icons";
 import { readFileAsBase64 } from "./files";
 
 /** Drop or pick a Character Card (PNG or JSON, V1/V2/V3); it becomes a new private character. */

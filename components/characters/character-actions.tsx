@@ -8,8 +8,7 @@ import { describeError } from "@/lib/app-error";
 import { useTRPC } from "@/lib/trpc/react";
 import { ConfirmDialog } from "../confirm-dialog";
 import { useI18n } from "../i18n-provider";
-import { CopyIcon, EditIcon, TrashIcon } from "../icons";
-import { ChevronDownIcon, DownloadIcon } from "./card-icons";
+import { ChevronDownIcon, CopyIcon, DownloadIcon, EditIcon, TrashIcon } from "../icons";
 import { downloadBase64 } from "./files";
 
 type CardFormat = "png" | "json";
