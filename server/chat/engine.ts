@@ -8,7 +8,7 @@ import { budgetFor, estimateMessages, estimateTokens, recentTurnsThatFit, update
 import { LiveReply, liveReplies, type FinalEvent, type ReplyStats } from "./live-reply";
 import { summariseTurns } from "./memory";
 import { buildChatMessages, buildSystemPrompt, type PromptTurn } from "./prompt";
-import { heartbeatMs, releaseSlot, renewSlot } from "./slots";
+import { heartbeatMs, releaseSlot, releaseSlotStatement, renewSlot } from "./slots";
 import { generateTitle } from "./title";
 
 /** How often a growing reply is written to the database, so a crash loses at most this much. */
@@ -113,6 +113,35 @@ async function isFirstExchange(db: Database, sessionId: string) {
 }
 
 /**
+ * Stores a finished reply, its chat's activity time and token scale, and frees its generation
+ * slot: one statement, so the end of a reply costs one round trip, and all of it happens or
+ * none does.
+ */
+async function saveFinished(db: Database, reply: Message, event: FinalEvent, tokenScale: number | null) {
+  const final = event.type === "done" ? event.stats : null;
+  await db.execute(sql`
+    with saved as (
+      update ${messages}
+      set content = ${event.content}, status = ${event.status}::message_status,
+          error = ${event.type === "error" ? event.message : null},
+          prompt_tokens = ${final?.promptTokens ?? null}, completion_tokens = ${final?.completionTokens ?? null},
+          ttft_ms = ${final?.timeToFirstTokenMs ?? null}, duration_ms = ${final?.durationMs ?? null},
+          tokens_per_second = ${final?.tokensPerSecond ?? null}, updated_at = now()
+      where id = ${reply.id}
+      returning session_id
+    ), chat as (
+      update ${chatSessions}
+      set last_message_at = now(), token_scale = coalesce(${tokenScale}::real, token_scale)
+      where id = (select session_id from saved)
+      returning id
+    ), freed as (
+      ${releaseSlotStatement(reply.id)}
+      returning slot
+    )
+    select (select count(*) from saved) as saved, (select count(*) from chat) as chats, (select count(*) from freed) as freed`);
+}
+
+/**
  * Writes a reply in the background, independent of any reader: a closed tab or a dropped
  * connection doesn't stop it, and readers can (re)attach at any time. The caller has taken a
  * generation slot for it; it is released here whatever happens.
@@ -193,12 +222,10 @@ export function startReply(db: Database, job: ReplyJob) {
         if (chunk.done) usage = { promptTokens: chunk.prompt_eval_count, completionTokens: chunk.eval_count, evalNs: chunk.eval_duration };
       }
       clearTimeout(idle);
-      if (usage.promptTokens) {
-        const tokenScale = updateScale(session.tokenScale, usage.promptTokens, estimate);
-        await db.update(chatSessions).set({ tokenScale }).where(eq(chatSessions.id, session.id));
-      }
+      // The real prompt size corrects this chat's token estimates from now on.
+      const tokenScale = usage.promptTokens ? updateScale(session.tokenScale, usage.promptTokens, estimate) : null;
       const status = stopped ? "stopped" : "complete";
-      await finishWith({ type: "done", status, content: live.text, stats: stats(usage) });
+      await finishWith({ type: "done", status, content: live.text, stats: stats(usage) }, tokenScale);
       if (status === "complete" && !session.title && (await isFirstExchange(db, session.id))) {
         const userText = (await unsummarizedTurns(db, reply.sessionId, reply.seq)).findLast((t) => t.role === "user")?.content ?? "";
         void generateTitle(db, { sessionId: session.id, model: session.model, userText, replyText: live.text }).catch((error: unknown) =>
@@ -215,31 +242,15 @@ export function startReply(db: Database, job: ReplyJob) {
     }
   };
 
-  const finishWith = async (event: FinalEvent) => {
+  const finishWith = async (event: FinalEvent, tokenScale: number | null = null) => {
     clearInterval(heartbeat);
     await flushing;
-    const final = event.type === "done" ? event.stats : null;
     try {
-      await db.transaction(async (tx) => {
-        await tx
-          .update(messages)
-          .set({
-            content: event.content,
-            status: event.status,
-            error: event.type === "error" ? event.message : null,
-            promptTokens: final?.promptTokens,
-            completionTokens: final?.completionTokens,
-            timeToFirstTokenMs: final?.timeToFirstTokenMs,
-            durationMs: final?.durationMs,
-            tokensPerSecond: final?.tokensPerSecond,
-          })
-          .where(eq(messages.id, reply.id));
-        await tx.update(chatSessions).set({ lastMessageAt: new Date() }).where(eq(chatSessions.id, reply.sessionId));
-      });
+      await saveFinished(db, reply, event, tokenScale);
     } catch (error) {
       console.error("[chat] could not save a finished reply", error);
+      await releaseSlot(db, reply.id).catch((error: unknown) => console.error("[chat] could not release a slot", error));
     }
-    await releaseSlot(db, reply.id).catch((error: unknown) => console.error("[chat] could not release a slot", error));
     live.finish(event);
     stopRequests.delete(reply.id);
     // Readers attached now get the final event from memory; later ones read the database.

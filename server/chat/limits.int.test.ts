@@ -32,6 +32,11 @@ async function readAll(events: AsyncIterable<PositionedEvent>) {
   return seen;
 }
 
+async function contentsOf(sessionId: string) {
+  const rows = await sql<{ content: string }[]>`select content from messages where session_id = ${sessionId} order by seq`;
+  return rows.map((r) => r.content);
+}
+
 async function newChats(count: number) {
   const user = await createUser(db);
   const sessions = new SessionModel(db, user.id);
@@ -69,9 +74,12 @@ describe("MAX_CONCURRENT_GENERATIONS across app instances", () => {
     const second = startWorker(b.user.id, [b.ids[0]!]);
     expect(await second.results).toEqual([{ ok: false, code: "busy" }]);
     // This process shares the limit too, and "busy" comes at once, not after a wait.
+    const before = await contentsOf(b.ids[1]!);
     const started = Date.now();
     await expect(b.chat.send({ sessionId: b.ids[1]!, clientId: crypto.randomUUID(), text: "지금?" })).rejects.toMatchObject({ code: "busy" });
     expect(Date.now() - started).toBeLessThan(1_000);
+    // Refused: nothing was written.
+    expect(await contentsOf(b.ids[1]!)).toEqual(before);
 
     // The first instance crashes while both its replies are being written.
     first.worker.kill("SIGKILL");
@@ -118,5 +126,7 @@ describe("failures and limits", () => {
       await readAll(chat.follow(reply.id, 0));
     }
     await expect(chat.send({ sessionId: ids[0]!, clientId: crypto.randomUUID(), text: "하나 더" })).rejects.toMatchObject({ code: "rate_limited" });
+    expect(await contentsOf(ids[0]!)).not.toContain("하나 더");
+    expect((await contentsOf(ids[0]!)).filter((c) => c.startsWith("메시지"))).toHaveLength(4);
   });
 });

@@ -1,11 +1,12 @@
 import { and, asc, desc, eq, gt, gte, inArray, sql } from "drizzle-orm";
+import { env } from "@/lib/env.mjs";
 import type { Database } from "@/server/db";
 import { chatSessions, generationSlots, messages, type Message } from "@/server/db/schema";
 import { DomainError, notFound } from "@/server/errors";
 import { SessionModel } from "@/server/sessions/model";
 import { FLUSH_INTERVAL_MS, startReply, stopRequests, unsummarizedTurns, type PromptInputs } from "./engine";
 import { liveReplies, type FinalEvent, type PositionedEvent, type ReplyStats } from "./live-reply";
-import { acquireSlot, checkRateLimit, hasLiveSlot, releaseSlot } from "./slots";
+import { acquireSlot, busy, checkRateLimit, claimSlotStatement, ensureSlotRows, hasLiveSlot, rateLimited, recentRepliesQuery, releaseSlot } from "./slots";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
@@ -37,42 +38,112 @@ export class ChatService {
    * itself (a unique index) keeps to one reply at a time per chat.
    */
   async send(input: SendInput): Promise<{ userMessage: Message; reply: Message }> {
-    // A repeated send is recognised by the unique (chat, clientId) index when its insert fails.
-    const [{ session, character }, , history] = await Promise.all([
-      this.sessions.get(input.sessionId),
-      checkRateLimit(this.db, this.user.id),
-      // The prompt's inputs load alongside the checks, so the model is called right after the insert.
-      unsummarizedTurns(this.db, input.sessionId),
-    ]);
-
-    const { userMessage, reply } = await this.withReplySlot(async (replyId) => {
-      const insert = () =>
-        this.db
-          .insert(messages)
-          .values([
-            { sessionId: session.id, role: "user", content: input.text, clientId: input.clientId },
-            { id: replyId, sessionId: session.id, role: "assistant", content: "", status: "streaming", model: session.model },
-          ])
-          .returning();
-      let rows: Message[];
-      try {
-        rows = await insert();
-      } catch (error) {
+    const replyId = crypto.randomUUID();
+    // One round trip decides and writes (ownership, rate limit, slot, both rows); the prompt's
+    // inputs load beside it, so the model is called as soon as the user's message is stored.
+    const [admitted, { session, character }, history] = await Promise.all([
+      this.admitSend(input, replyId).catch(async (error: unknown) => {
         if (violates(error, "messages_session_client_idx")) {
-          const raced = await this.findSend(session.id, input.clientId);
-          if (raced) return { ...raced, started: true };
+          // The same send again (a retried request): its first attempt's messages.
+          const earlier = await this.findSend(input.sessionId, input.clientId);
+          if (earlier) return { ...earlier, repeated: true };
         }
         if (!violates(error, "messages_one_streaming_idx")) throw error;
         // Another reply is being written in this chat, or was left by a crashed instance.
-        await this.db.transaction((tx) => this.lockIdle(tx, session.id));
-        rows = await insert();
-      }
-      void this.db.update(chatSessions).set({ lastMessageAt: new Date() }).where(eq(chatSessions.id, session.id)).catch(() => {});
-      const userMessage = rows[0]!;
-      const turns = [...history, { role: "user" as const, content: userMessage.content, seq: userMessage.seq }];
-      return { userMessage, reply: rows[1]!, inputs: { session, character, turns } };
-    });
+        await this.db.transaction((tx) => this.lockIdle(tx, input.sessionId));
+        return this.admitSend(input, replyId);
+      }),
+      this.sessions.get(input.sessionId),
+      unsummarizedTurns(this.db, input.sessionId),
+    ]);
+    const { userMessage, reply } = admitted;
+    if ("repeated" in admitted) return { userMessage, reply };
+    // Read beside the insert: whatever of this send the read already saw is left out here.
+    const turns = [
+      ...history.filter((turn) => turn.seq < userMessage.seq),
+      { role: "user" as const, content: userMessage.content, seq: userMessage.seq },
+    ];
+    startReply(this.db, { reply, userName: this.userName, inputs: { session, character, turns } });
     return { userMessage, reply };
+  }
+
+  /**
+   * The send's checks and writes as one statement, so a send costs one round trip: the chat is
+   * the user's, the per-minute limit is not reached, a generation slot is free (claimed with
+   * SKIP LOCKED, never waiting on other sends), then both messages go in and the chat's activity
+   * time moves. Any check failing writes nothing; so does a unique index refusing the rows (the
+   * slot's claim is part of the same statement).
+   */
+  private async admitSend(input: SendInput, replyId: string): Promise<{ userMessage: Message; reply: Message }> {
+    const { MAX_CONCURRENT_GENERATIONS: max, GENERATION_LEASE_MS: lease, CHAT_MESSAGES_PER_MINUTE: perMinute } = env();
+    await ensureSlotRows(this.db, max);
+    const userMessageId = crypto.randomUUID();
+    const [row] = await this.db.execute<{
+      owned: boolean;
+      recent: number;
+      claimed: boolean;
+      model: string | null;
+      inserted: { id: string; seq: number; createdAt: string }[] | null;
+    }>(sql`
+      with owned as (
+        select id, model from ${chatSessions} where id = ${input.sessionId} and user_id = ${this.user.id}
+      ), recent as (
+        ${recentRepliesQuery(this.user.id)}
+      ), claimed as (
+        ${claimSlotStatement({ messageId: replyId, userId: this.user.id, max, lease })}
+          and exists (select 1 from owned) and (select n from recent) < ${perMinute}
+        returning slot
+      ), inserted as (
+        insert into ${messages} (id, session_id, role, content, client_id, status, model)
+        select v.id, owned.id, v.role::message_role, v.content, v.client_id, v.status::message_status,
+               case when v.role = 'assistant' then owned.model end
+        from owned, claimed,
+             (values (${userMessageId}, 'user', ${input.text}, ${input.clientId}, 'complete'),
+                     (${replyId}, 'assistant', '', null, 'streaming')) as v(id, role, content, client_id, status)
+        returning id, seq, created_at
+      ), touched as (
+        update ${chatSessions} set last_message_at = now(), updated_at = now()
+        where id = (select id from owned) and exists (select 1 from claimed)
+        returning id
+      )
+      select exists (select 1 from owned) as owned,
+             (select n from recent) as recent,
+             exists (select 1 from claimed) as claimed,
+             (select model from owned) as model,
+             (select json_agg(json_build_object('id', id, 'seq', seq, 'createdAt', created_at)) from inserted) as inserted,
+             (select count(*) from touched) as touched`);
+    if (!row?.owned) throw notFound("Chat");
+    if (row.recent >= perMinute) throw rateLimited(perMinute);
+    if (!row.claimed || !row.inserted) throw busy();
+    const stored = (id: string) => {
+      const found = row.inserted!.find((r) => r.id === id)!;
+      const createdAt = new Date(found.createdAt);
+      return { seq: Number(found.seq), createdAt, updatedAt: createdAt };
+    };
+    const blank = {
+      sessionId: input.sessionId,
+      error: null,
+      swipeGroup: null,
+      active: true,
+      promptTokens: null,
+      completionTokens: null,
+      timeToFirstTokenMs: null,
+      durationMs: null,
+      tokensPerSecond: null,
+    } satisfies Partial<Message>;
+    return {
+      userMessage: {
+        ...blank,
+        ...stored(userMessageId),
+        id: userMessageId,
+        role: "user",
+        content: input.text,
+        status: "complete",
+        clientId: input.clientId,
+        model: null,
+      },
+      reply: { ...blank, ...stored(replyId), id: replyId, role: "assistant", content: "", status: "streaming", clientId: null, model: row.model },
+    };
   }
 
   private async findSend(sessionId: string, clientId: string) {

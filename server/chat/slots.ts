@@ -1,4 +1,4 @@
-import { and, count, eq, gt, isNotNull, sql } from "drizzle-orm";
+import { and, count, eq, gt, sql } from "drizzle-orm";
 import { env } from "@/lib/env.mjs";
 import type { Database } from "@/server/db";
 import { chatSessions, generationSlots, messages } from "@/server/db/schema";
@@ -13,33 +13,51 @@ export const INSTANCE_ID = crypto.randomUUID();
 const holder = globalThis as unknown as { afSlotRowsFor?: number };
 
 /** The slot rows 1…MAX exist once; every instance may create them, only once each. */
-async function ensureSlotRows(db: Database, max: number) {
+export async function ensureSlotRows(db: Database, max: number) {
   if ((holder.afSlotRowsFor ?? 0) >= max) return;
   await db.execute(sql`insert into ${generationSlots} (slot) select generate_series(1, ${max}) on conflict do nothing`);
   holder.afSlotRowsFor = max;
 }
 
+export const busy = () => new DomainError("busy", "Many characters are replying right now. Try again shortly.");
+export const rateLimited = (limit: number) =>
+  new DomainError("rate_limited", `At most ${limit} replies a minute. Wait a moment and try again.`);
+
 /**
- * Takes one of MAX_CONCURRENT_GENERATIONS slots for a reply, or says "busy" at once. One
- * statement: a free slot (empty, or its lease ran out because its instance crashed) is claimed
- * with FOR UPDATE SKIP LOCKED, so concurrent sends on any instance never wait for each other.
+ * Claims one free slot (empty, or its lease ran out because its instance crashed) for a reply:
+ * an UPDATE whose WHERE may be extended by the caller. FOR UPDATE SKIP LOCKED, so concurrent
+ * sends on any instance never wait for each other.
  */
+export function claimSlotStatement(claim: { messageId: string; userId: string; max: number; lease: number }) {
+  return sql`
+    update ${generationSlots}
+    set message_id = ${claim.messageId}, user_id = ${claim.userId}, instance_id = ${INSTANCE_ID},
+        lease_until = now() + ${claim.lease} * interval '1 millisecond'
+    where slot = (
+      select slot from ${generationSlots}
+      where slot <= ${claim.max} and (message_id is null or lease_until < now())
+      order by slot limit 1
+      for update skip locked)`;
+}
+
+/**
+ * How many replies the LLM wrote for the user in the last minute (column `n`). Greetings and
+ * imported history have no model; the partial index on created_at keeps this to the last
+ * minute's replies, however long the history.
+ */
+export function recentRepliesQuery(userId: string) {
+  return sql`
+    select count(*)::int as n from ${messages} m
+    join ${chatSessions} s on s.id = m.session_id
+    where m.model is not null and m.created_at > now() - interval '1 minute' and s.user_id = ${userId}`;
+}
+
+/** Takes one of MAX_CONCURRENT_GENERATIONS slots for a reply, or says "busy" at once. */
 export async function acquireSlot(db: Database, messageId: string, userId: string) {
   const { MAX_CONCURRENT_GENERATIONS: max, GENERATION_LEASE_MS: lease } = env();
   await ensureSlotRows(db, max);
-  const claimed = await db.execute<{ slot: number }>(sql`
-    update ${generationSlots}
-    set message_id = ${messageId}, user_id = ${userId}, instance_id = ${INSTANCE_ID},
-        lease_until = now() + ${lease} * interval '1 millisecond'
-    where slot = (
-      select slot from ${generationSlots}
-      where slot <= ${max} and (message_id is null or lease_until < now())
-      order by slot limit 1
-      for update skip locked)
-    returning slot`);
-  if (claimed.length === 0) {
-    throw new DomainError("busy", "Many characters are replying right now. Try again shortly.");
-  }
+  const claimed = await db.execute<{ slot: number }>(sql`${claimSlotStatement({ messageId, userId, max, lease })} returning slot`);
+  if (claimed.length === 0) throw busy();
 }
 
 export async function renewSlot(db: Database, messageId: string) {
@@ -49,11 +67,16 @@ export async function renewSlot(db: Database, messageId: string) {
     .where(eq(generationSlots.messageId, messageId));
 }
 
+/** Frees the slot a reply held (an UPDATE, to which the caller may add RETURNING). */
+export function releaseSlotStatement(messageId: string) {
+  return sql`
+    update ${generationSlots}
+    set message_id = null, user_id = null, instance_id = null, lease_until = now()
+    where message_id = ${messageId}`;
+}
+
 export async function releaseSlot(db: Database, messageId: string) {
-  await db
-    .update(generationSlots)
-    .set({ messageId: null, userId: null, instanceId: null, leaseUntil: sql`now()` })
-    .where(eq(generationSlots.messageId, messageId));
+  await db.execute(releaseSlotStatement(messageId));
 }
 
 /** Whether a reply is being written right now by any live instance. */
@@ -68,20 +91,6 @@ export async function hasLiveSlot(db: Database, messageId: string) {
 /** Replies per minute per account, counted in the database so every instance agrees. */
 export async function checkRateLimit(db: Database, userId: string) {
   const limit = env().CHAT_MESSAGES_PER_MINUTE;
-  const [row] = await db
-    .select({ n: count() })
-    .from(messages)
-    .innerJoin(chatSessions, eq(chatSessions.id, messages.sessionId))
-    .where(
-      and(
-        // Replies the LLM wrote (greetings and imported history have no model); the partial
-        // index on created_at keeps this to the last minute's replies, however long the history.
-        isNotNull(messages.model),
-        sql`${messages.createdAt} > now() - interval '1 minute'`,
-        eq(chatSessions.userId, userId),
-      ),
-    );
-  if ((row?.n ?? 0) >= limit) {
-    throw new DomainError("rate_limited", `At most ${limit} replies a minute. Wait a moment and try again.`);
-  }
+  const [row] = await db.execute<{ n: number }>(recentRepliesQuery(userId));
+  if ((row?.n ?? 0) >= limit) throw rateLimited(limit);
 }

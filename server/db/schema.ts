@@ -225,8 +225,11 @@ export const messages = pgTable(
     index("messages_swipe_group_idx").on(t.swipeGroup),
     // Replies of the last minute, for the per-user rate limit.
     index("messages_recent_replies_idx").on(t.createdAt).where(sql`${t.model} is not null`),
-    // Substring search over one's own messages (Korean included).
-    index("messages_content_search_idx").using("gin", sql`lower(${t.content}) gin_trgm_ops`),
+    // Substring search over one's own messages (Korean included). Not for a reply being written:
+    // its partial saves would rewrite the trigrams of the whole text every time.
+    index("messages_content_search_idx")
+      .using("gin", sql`lower(${t.content}) gin_trgm_ops`)
+      .where(sql`${t.status} <> 'streaming'`),
     // At most one reply is being written per chat, whatever instance writes it.
     uniqueIndex("messages_one_streaming_idx").on(t.sessionId).where(sql`${t.status} = 'streaming'`),
     uniqueIndex("messages_session_client_idx")

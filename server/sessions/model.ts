@@ -233,7 +233,15 @@ export class SessionModel {
       .from(messages)
       .innerJoin(chatSessions, eq(chatSessions.id, messages.sessionId))
       .innerJoin(characters, eq(characters.id, chatSessions.characterId))
-      .where(and(eq(chatSessions.userId, this.userId), eq(messages.active, true), sql`lower(${messages.content}) like ${containsPattern(q)}`))
+      .where(
+        and(
+          eq(chatSessions.userId, this.userId),
+          eq(messages.active, true),
+          // Finished text only, as the trigram index covers it.
+          sql`${messages.status} <> 'streaming'`,
+          sql`lower(${messages.content}) like ${containsPattern(q)}`,
+        ),
+      )
       .orderBy(desc(messages.seq))
       .limit(limit);
   }

@@ -1,0 +1,2 @@
+DROP INDEX "messages_content_search_idx";--> statement-breakpoint
+CREATE INDEX "messages_content_search_idx" ON "messages" USING gin (lower("content") gin_trgm_ops) WHERE "messages"."status" <> 'streaming';
