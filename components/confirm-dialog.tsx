@@ -4,7 +4,11 @@ import { useEffect, useRef } from "react";
 import { createPortal } from "react-dom";
 import { useI18n } from "./i18n-provider";
 
-/** A modal question with a destructive answer; Esc or the backdrop cancels. */
+/**
+ * A modal question with a destructive answer; Esc or the backdrop cancels. Focus starts on
+ * Cancel, stays inside while it is open (Tab cycles between its buttons) and returns to where it
+ * was when it closes.
+ */
 export function ConfirmDialog({
   title,
   body,
@@ -22,9 +26,28 @@ export function ConfirmDialog({
 }) {
   const { t } = useI18n();
   const cancelRef = useRef<HTMLButtonElement>(null);
+  const dialogRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
+    const returnTo = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     cancelRef.current?.focus();
-    const onKey = (event: KeyboardEvent) => event.key === "Escape" && onCancel();
+    return () => returnTo?.focus();
+  }, []);
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key === "Escape") return onCancel();
+      if (event.key !== "Tab" || !dialogRef.current) return;
+      const focusable = [...dialogRef.current.querySelectorAll<HTMLElement>("button:not([disabled])")];
+      const [first, last] = [focusable[0], focusable.at(-1)];
+      if (!first || !last) return;
+      const inside = dialogRef.current.contains(document.activeElement);
+      if (event.shiftKey && (document.activeElement === first || !inside)) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && (document.activeElement === last || !inside)) {
+        event.preventDefault();
+        first.focus();
+      }
+    };
     document.addEventListener("keydown", onKey);
     return () => document.removeEventListener("keydown", onKey);
   }, [onCancel]);
@@ -32,6 +55,7 @@ export function ConfirmDialog({
   return createPortal(
     <div className="fixed inset-0 z-50 grid place-items-center bg-black/60 p-4 backdrop-blur-sm" onMouseDown={onCancel}>
       <div
+        ref={dialogRef}
         role="alertdialog"
         aria-modal="true"
         aria-labelledby="confirm-title"

@@ -1,9 +1,9 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useRef, useState } from "react";
 import type { MessageKey } from "@/lib/i18n";
 import { useTRPC } from "@/lib/trpc/react";
+import { usePopover } from "./hooks/use-popover";
 import { useI18n } from "./i18n-provider";
 
 const DOT = { ok: "bg-emerald-400", degraded: "bg-amber-400", down: "bg-rose-500" } as const;
@@ -22,17 +22,7 @@ function useHealth() {
 export function HealthIndicator() {
   const { t } = useI18n();
   const { data } = useHealth();
-  const [open, setOpen] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
-
-  useEffect(() => {
-    if (!open) return;
-    const close = (event: MouseEvent) => {
-      if (!ref.current?.contains(event.target as Node)) setOpen(false);
-    };
-    document.addEventListener("mousedown", close);
-    return () => document.removeEventListener("mousedown", close);
-  }, [open]);
+  const { open, setOpen, ref } = usePopover();
 
   const status = data?.status;
   const label = status ? t(`health.${status}`) : t("health.title");
@@ -41,7 +31,7 @@ export function HealthIndicator() {
       <button
         type="button"
         onClick={() => setOpen((v) => !v)}
-        className="flex items-center gap-2 rounded-lg px-2 py-1.5 text-xs text-zinc-400 hover:bg-white/5"
+        className="flex min-h-10 min-w-10 items-center justify-center gap-2 rounded-lg px-2 text-xs text-zinc-400 hover:bg-white/5"
         aria-label={label}
         aria-expanded={open}
         data-testid="health-indicator"

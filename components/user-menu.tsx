@@ -1,27 +1,15 @@
 "use client";
 
 import Link from "next/link";
-import { useEffect, useRef, useState } from "react";
 import { signOutAction } from "@/server/actions";
+import { usePopover } from "./hooks/use-popover";
 import { useI18n } from "./i18n-provider";
 import { LocaleSwitcher } from "./locale-switcher";
 
 /** The avatar opens the account menu: who is signed in, the language, and sign-out. */
 export function UserMenu({ name, email }: { name: string | null; email: string | null }) {
   const { t } = useI18n();
-  const [open, setOpen] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    const close = (event: MouseEvent) => !ref.current?.contains(event.target as Node) && setOpen(false);
-    const escape = (event: KeyboardEvent) => event.key === "Escape" && setOpen(false);
-    document.addEventListener("mousedown", close);
-    document.addEventListener("keydown", escape);
-    return () => {
-      document.removeEventListener("mousedown", close);
-      document.removeEventListener("keydown", escape);
-    };
-  }, [open]);
+  const { open, setOpen, ref } = usePopover();
 
   return (
     <div className="relative" ref={ref}>
@@ -30,7 +18,7 @@ export function UserMenu({ name, email }: { name: string | null; email: string |
         onClick={() => setOpen((v) => !v)}
         aria-expanded={open}
         aria-label={t("nav.account")}
-        className="grid size-9 place-items-center rounded-full bg-gradient-to-br from-brand-500 to-accent-500 text-sm font-bold"
+        className="grid size-10 place-items-center rounded-full bg-gradient-to-br from-brand-500 to-accent-500 text-sm font-bold"
         data-testid="user-avatar"
       >
         {(name ?? email ?? "?").slice(0, 1).toUpperCase()}

@@ -27,8 +27,23 @@ test("add a voice, pick it for a character, delete it", async ({ page }) => {
   await headerSettled(page);
   await keepScreenshot(page, "voices-mobile");
   const row = page.getByTestId("my-voices").getByTestId("voice-row").filter({ hasText: name });
-  await row.getByRole("button", { name: `${name} 삭제` }).click();
-  await page.getByRole("alertdialog").getByTestId("confirm").click();
+  const deleteButton = row.getByRole("button", { name: `${name} 삭제` });
+  await deleteButton.click();
+  // The question keeps the keyboard: focus starts on Cancel and Tab cycles inside the dialog.
+  const dialog = page.getByRole("alertdialog");
+  await expect(dialog.getByRole("button", { name: "취소" })).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(dialog.getByTestId("confirm")).toBeFocused();
+  await page.keyboard.press("Tab");
+  await expect(dialog.getByRole("button", { name: "취소" })).toBeFocused();
+  await page.keyboard.press("Shift+Tab");
+  await expect(dialog.getByTestId("confirm")).toBeFocused();
+  // Escape cancels and gives focus back to the button that opened it.
+  await page.keyboard.press("Escape");
+  await expect(dialog).toHaveCount(0);
+  await expect(deleteButton).toBeFocused();
+  await deleteButton.click();
+  await dialog.getByTestId("confirm").click();
   await expect(page.getByTestId("my-voices")).not.toContainText(name);
 });
 

@@ -3,10 +3,11 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useRef, useState, type MouseEvent as ReactMouseEvent } from "react";
+import { useState, type MouseEvent as ReactMouseEvent } from "react";
 import { describeError } from "@/lib/app-error";
 import { useTRPC } from "@/lib/trpc/react";
 import { ConfirmDialog } from "../confirm-dialog";
+import { usePopover } from "../hooks/use-popover";
 import { useI18n } from "../i18n-provider";
 import { ChevronDownIcon, CopyIcon, DownloadIcon, EditIcon, TrashIcon } from "../icons";
 import { downloadBase64 } from "./files";
@@ -108,19 +109,7 @@ function goToStartForm(event: ReactMouseEvent<HTMLAnchorElement>) {
 
 function ExportMenu({ onExport }: { onExport: (format: CardFormat) => void }) {
   const { t } = useI18n();
-  const [open, setOpen] = useState(false);
-  const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (!open) return;
-    const close = (event: MouseEvent) => !ref.current?.contains(event.target as Node) && setOpen(false);
-    const escape = (event: KeyboardEvent) => event.key === "Escape" && setOpen(false);
-    document.addEventListener("mousedown", close);
-    document.addEventListener("keydown", escape);
-    return () => {
-      document.removeEventListener("mousedown", close);
-      document.removeEventListener("keydown", escape);
-    };
-  }, [open]);
+  const { open, setOpen, ref } = usePopover();
 
   const items = [
     ["png", t("character.exportPng"), t("character.exportPngHint")],

@@ -3,8 +3,9 @@
 //
 //   npm run bench:chat
 //
-// Everything runs locally: a fake Ollama in this process, an embedded Postgres in a temp dir and
-// the production build (`next start`) as a child process. Figures are printed as ratios measured
+// Everything runs locally, each part in its own process as in production: the fake Ollama, an
+// embedded Postgres in a temp dir, the production build (`next start`), and this process as the
+// clients. Figures are printed as ratios measured
 // in the same run on the same machine, never as absolute pass/fail timings; the targets are
 // informative, and the script exits non-zero only when the run itself broke.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -20,7 +21,6 @@ import { EventSource, type FetchLike } from "eventsource";
 import { encode } from "next-auth/jwt";
 import { Ollama } from "ollama";
 import superjson from "superjson";
-import { startFakeOllama, type FakeOllama } from "../fakes/ollama";
 import { freePort } from "../support/ports";
 import type { AppRouter } from "@/server/api/root";
 import type { ReplyStats } from "@/server/chat/live-reply";
@@ -39,8 +39,8 @@ const MODEL = "qwen2.5:7b";
 
 /** Fixed upstream pacing, so the direct and the relayed path see exactly the same token stream. */
 const TOKEN_DELAY_MS = 20;
-/** 40 word-sized tokens (the fake splits on whitespace): ~800 ms of streaming per reply. */
-const REPLY = Array.from({ length: 8 }, () => "*고개를 끄덕이며* 그렇군요, 정말 흥미로운").join(" ");
+/** 125 word-sized tokens (the fake splits on whitespace), a role-play reply of a few sentences: 2.5 s of streaming. */
+const REPLY = Array.from({ length: 25 }, () => "*고개를 끄덕이며* 그렇군요, 정말 흥미로운").join(" ");
 /** Split the way the fake splits replies into tokens. */
 const REPLY_TOKENS = REPLY.match(/\s*\S+|\s+/g)?.length ?? 0;
 const REPLY_MS = REPLY_TOKENS * TOKEN_DELAY_MS;
@@ -231,6 +231,44 @@ async function startApp(options: { databaseUrl: string; ollamaUrl: string; tempD
   await waitForHealth(baseUrl, app, output);
   return { app, port, baseUrl, output };
 }
+
+/**
+ * The fake Ollama in a process of its own (`e2e/fakes/ollama.ts`), like a real Ollama server:
+ * it must not share an event loop with the benchmark's clients. Driven by its control endpoints.
+ */
+async function startFake() {
+  const port = await freePort();
+  const fake = spawn(
+    process.execPath,
+    ["--import", "tsx", path.join(ROOT, "e2e/fakes/ollama.ts"), "--port", String(port), "--delay", String(TOKEN_DELAY_MS)],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  onCleanup("fake ollama", async () => {
+    if (fake.exitCode !== null) return;
+    const exited = new Promise((resolve) => fake.once("exit", resolve));
+    fake.kill("SIGTERM");
+    await exited;
+  });
+  await new Promise<void>((resolve, reject) => {
+    fake.once("exit", (code) => reject(new Error(`the fake Ollama exited (${code})`)));
+    fake.stdout?.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("listening")) resolve();
+    });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const control = async (pathname: string, body?: unknown) => {
+    const response = await fetch(`${url}${pathname}`, body === undefined ? {} : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    if (!response.ok) throw new Error(`fake Ollama ${pathname}: HTTP ${response.status}`);
+    return response.json() as Promise<unknown>;
+  };
+  await control("/__control", { reply: REPLY });
+  return {
+    url,
+    activeStreams: async () => ((await control("/__control/stats")) as { activeChatStreams: number }).activeChatStreams,
+  };
+}
+
+type FakeOllama = Awaited<ReturnType<typeof startFake>>;
 
 type Db = Awaited<ReturnType<typeof startDatabase>>;
 
@@ -440,6 +478,8 @@ interface StreamSample {
   tokens: number;
   /** Through the app only: where the time to first token went. */
   breakdown?: TtftBreakdown;
+  /** Through the app only: the reply first folded older turns into the chat's summary (an LLM call). */
+  summarized?: boolean;
 }
 
 interface TtftBreakdown {
@@ -500,8 +540,10 @@ async function appStream(client: AppClient, sessionId: string): Promise<StreamSa
   const sent = performance.now();
   const arrivals: number[] = [];
   let stats: ReplyStats | null = null;
+  let summarized = false;
   for await (const { event } of events) {
     if (event.type === "delta") arrivals.push(performance.now());
+    else if (event.type === "notice") summarized = true;
     else if (event.type === "done") {
       if (event.status !== "complete") throw new Error(`the reply ended ${event.status}`);
       stats = event.stats;
@@ -509,6 +551,7 @@ async function appStream(client: AppClient, sessionId: string): Promise<StreamSa
   }
   if (!stats) throw new Error("the reply's stream ended without its final event");
   const sample = sampleFrom(start, arrivals, stats.completionTokens ?? Number.NaN);
+  sample.summarized = summarized;
   sample.breakdown = {
     sendMs: sent - start,
     serverFirstTokenMs: stats.timeToFirstTokenMs ?? Number.NaN,
@@ -520,7 +563,7 @@ async function appStream(client: AppClient, sessionId: string): Promise<StreamSa
 /** Background work at the fake (the app naming a chat after its first reply) must not overlap a round. */
 async function waitForUpstreamIdle(fake: FakeOllama) {
   const deadline = Date.now() + 30_000;
-  while (fake.stats.activeChatStreams > 0 && Date.now() < deadline) await sleep(20);
+  while ((await fake.activeStreams()) > 0 && Date.now() < deadline) await sleep(20);
   await sleep(50);
 }
 
@@ -565,6 +608,7 @@ async function relayRounds(options: {
 }
 
 interface PathFigures {
+  summarized: number;
   ttft: number[];
   gaps: number[];
   events: number;
@@ -574,6 +618,7 @@ interface PathFigures {
 
 function figures(samples: readonly StreamSample[]): PathFigures {
   return {
+    summarized: samples.filter((s) => s.summarized).length,
     ttft: samples.map((s) => s.ttftMs),
     gaps: samples.flatMap((s) => s.gapsMs),
     events: samples.reduce((n, s) => n + s.events, 0),
@@ -679,6 +724,38 @@ async function benchHistory(context: { database: Db; client: AppClient; characte
 }
 
 // ---------------------------------------------------------------------------------------------
+// 3. CPU per request: what the framework costs compared with the chat's own work
+
+interface CpuFigure {
+  label: string;
+  cpuMs: number;
+  wallMs: number;
+}
+
+/**
+ * The app's CPU time per operation, one operation at a time on an otherwise idle app (its idle
+ * CPU subtracted). On one Node thread this is what queues when many requests arrive together.
+ */
+async function benchCpu(context: { client: AppClient; sessionIds: readonly string[]; serverPid: number }): Promise<CpuFigure[]> {
+  const idleStart = cpuTicksOf(context.serverPid);
+  await sleep(2_000);
+  const idleMsPerMs = ((cpuTicksOf(context.serverPid) - idleStart) * (1000 / TICKS_PER_SECOND)) / 2_000;
+  const measure = async (label: string, count: number, operation: (i: number) => Promise<unknown>): Promise<CpuFigure> => {
+    await operation(0); // warm
+    const [ticks, start] = [cpuTicksOf(context.serverPid), performance.now()];
+    for (let i = 1; i <= count; i += 1) await operation(i);
+    const wallMs = performance.now() - start;
+    const cpuMs = (cpuTicksOf(context.serverPid) - ticks) * (1000 / TICKS_PER_SECOND) - idleMsPerMs * wallMs;
+    return { label, cpuMs: cpuMs / count, wallMs: wallMs / count };
+  };
+  const chat = (i: number) => context.sessionIds[i % context.sessionIds.length]!;
+  return [
+    await measure("sessions.get (one query: the framework's share)", 100, (i) => context.client.sessions.get.query({ id: chat(i) })),
+    await measure(`chat.send + its ${REPLY_TOKENS}-token reply`, 10, (i) => appStream(context.client, chat(i))),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------
 // Report
 
 function printRelay(results: readonly RelayFigures[]) {
@@ -710,7 +787,8 @@ function printRelay(results: readonly RelayFigures[]) {
   for (const { load, direct, app } of results) {
     console.log(
       `  ${load.label.padEnd(12)} app ${app.events} deltas / ${app.tokens} tokens (${ratio(app.events / app.tokens)}), ` +
-        `direct ${direct.events} chunks / ${direct.tokens} tokens; ${app.ttft.length} replies and ${app.gaps.length} app gaps measured`,
+        `direct ${direct.events} chunks / ${direct.tokens} tokens; ${app.ttft.length} replies and ${app.gaps.length} app gaps measured` +
+        (app.summarized ? `; ${app.summarized} app repl${app.summarized === 1 ? "y" : "ies"} first summarised older turns (an LLM call before the first token)` : ""),
     );
   }
 
@@ -753,6 +831,12 @@ function printHistory(results: readonly { size: number; timings: number[] }[]) {
   console.log(`\n  p50 ${results.at(-1)!.size.toLocaleString("en")} / ${results[0]!.size.toLocaleString("en")}: ${ratio(scale)} (target ≤ ${TARGETS.historyRatio}) → ${verdict(scale <= TARGETS.historyRatio)}`);
 }
 
+function printCpu(figures: readonly CpuFigure[]) {
+  console.log(`\n4. CPU per request — the app's server process, one request at a time, its idle CPU subtracted (ms)\n`);
+  console.log(table(["operation", "", "app CPU", "wall"], figures.map((f) => [f.label, "", ms(f.cpuMs), ms(f.wallMs)])));
+  console.log(`\n  One Node thread serves every request: ${MANY} sends arriving together queue behind each other's CPU time.`);
+}
+
 function printServer(server: ServerFigures, pid: number) {
   console.log(`\n3. Memory and CPU — the app's server process (pid ${pid})\n`);
   console.log(`  RSS at idle, before the measured ${MANY}-stream rounds: ${mb(server.idleKb)}`);
@@ -763,7 +847,7 @@ function printServer(server: ServerFigures, pid: number) {
   console.log(`  growth: ${mb(server.peakKb - server.idleKb)} (${ratio(server.peakKb / server.idleKb)})`);
   console.log(
     `  CPU during the app's ${MANY}-stream rounds: app ${server.appCpuPercent.toFixed(0)}% of one core; ` +
-      `machine ${server.machineBusyPercent.toFixed(0)}% busy across ${os.availableParallelism()} cores (this process, the fake and Postgres included)`,
+      `machine ${server.machineBusyPercent.toFixed(0)}% busy across ${os.availableParallelism()} cores (the clients, the fake and Postgres included)`,
   );
 }
 
@@ -777,9 +861,7 @@ async function setUp() {
   await chmod(tempDir, 0o755);
   onCleanup("temp dir", () => rm(tempDir, { recursive: true, force: true }));
 
-  const fake = await startFakeOllama({ port: 0, tokenDelayMs: TOKEN_DELAY_MS });
-  onCleanup("fake ollama", () => fake.close());
-  fake.setBehaviour({ reply: REPLY });
+  const fake = await startFake();
 
   log("starting Postgres and the app (next start)");
   const database = await startDatabase(tempDir);
@@ -799,10 +881,13 @@ async function main() {
   const { fake, database, output, pid, client, characterId, sessionIds } = await setUp();
   const relay = await benchRelay({ fake, client, sessionIds, serverPid: pid });
   const history = await benchHistory({ database, client, characterId });
+  await waitForUpstreamIdle(fake);
+  const cpu = await benchCpu({ client, sessionIds, serverPid: pid });
 
   printRelay(relay.results);
   printHistory(history);
   printServer(relay.server, pid);
+  printCpu(cpu);
 
   const complaints = output.matching(/\[trpc\]|\[chat\]|error|warn/i);
   console.log(`\nApp log: ${complaints.length} warning/error line(s)${complaints.length ? ":" : "."}`);

@@ -235,9 +235,13 @@ describe("voices", () => {
     await expect(callerFor(owner).characters.create(sample({ voiceId: theirs.id }))).rejects.toMatchObject({ code: "NOT_FOUND" });
     const withPreset = await callerFor(owner).characters.create(sample({ voiceId: "preset-voice-warm" }));
     expect(withPreset.voiceId).toBe("preset-voice-warm");
-    const character = await callerFor(owner).characters.create(sample({ voiceId: mine.id }));
+    const character = await callerFor(owner).characters.create(sample({ voiceId: mine.id, visibility: "public" }));
+    // Everyone sees which voice a public character speaks with, even when they can't use it.
+    expect(await callerFor(owner).characters.get({ id: character.id })).toMatchObject({ voiceId: mine.id, voiceName: "내 목소리" });
+    expect(await callerFor(other).characters.get({ id: character.id })).toMatchObject({ voiceName: "내 목소리" });
+    await expect(callerFor(other).voices.get({ id: mine.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await callerFor(owner).voices.delete({ id: mine.id });
-    expect((await callerFor(owner).characters.get({ id: character.id })).voiceId).toBeNull();
+    expect(await callerFor(owner).characters.get({ id: character.id })).toMatchObject({ voiceId: null, voiceName: null });
   });
 });
 

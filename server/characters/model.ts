@@ -1,7 +1,7 @@
 import { and, desc, eq, ilike, isNull, isNotNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { CharacterInput } from "@/lib/schemas";
 import type { Database } from "@/server/db";
-import { characters, images, type Character } from "@/server/db/schema";
+import { characters, images, voices, type Character } from "@/server/db/schema";
 import { DomainError, notFound } from "@/server/errors";
 import { containsPattern, decodeCursor, encodeCursor } from "@/server/db/query-helpers";
 import { VoiceModel } from "@/server/voices/model";
@@ -120,6 +120,21 @@ export class CharacterModel {
       .limit(1);
     if (!row) throw notFound("Character");
     return row;
+  }
+
+  /**
+   * A character with the name of its voice. The name shows even when the voice is someone else's
+   * private one (which the viewer cannot open or use), so a character page can always say it.
+   */
+  async details(id: string) {
+    const [row] = await this.db
+      .select({ character: characters, voiceName: voices.name })
+      .from(characters)
+      .leftJoin(voices, eq(voices.id, characters.voiceId))
+      .where(and(eq(characters.id, id), visibleTo(this.viewerId)))
+      .limit(1);
+    if (!row) throw notFound("Character");
+    return { ...row.character, voiceName: row.voiceName };
   }
 
   /** A character the viewer may change: their own. Presets and others' public ones are FORBIDDEN. */

@@ -28,8 +28,7 @@ export async function generateMetadata({ params }: { params: Promise<{ id: strin
 
 export default async function CharacterPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const [{ t }, session, character, caller] = await Promise.all([getI18n(), auth(), loadCharacter(id), serverCaller()]);
-  const voice = character.voiceId ? await caller.voices.get({ id: character.voiceId }).catch(() => null) : null;
+  const [{ t }, session, character] = await Promise.all([getI18n(), auth(), loadCharacter(id)]);
   const isOwner = Boolean(session?.user && character.ownerId === session.user.id);
   const examples = character.exampleDialogue
     .split(/^<START>\s*$/m)
@@ -56,7 +55,7 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
                 {character.visibility === "public" ? t("character.public") : t("character.private")}
               </span>
             )}
-            {voice && <span className="chip">{t("character.voice", { name: voice.name })}</span>}
+            {character.voiceName && <span className="chip">{t("character.voice", { name: character.voiceName })}</span>}
           </div>
           <h1 className="mt-3 text-3xl font-extrabold tracking-tight sm:text-4xl" data-testid="character-name">
             {character.name}

@@ -39,7 +39,7 @@ export const charactersRouter = createTRPCRouter({
 
   facets: withCharacters.query(async ({ ctx }) => ({ ...(await ctx.characters.facets()), suggestedCategories: CATEGORIES })),
 
-  get: withCharacters.input(z.object({ id: idSchema })).query(({ ctx, input }) => ctx.characters.get(input.id)),
+  get: withCharacters.input(z.object({ id: idSchema })).query(({ ctx, input }) => ctx.characters.details(input.id)),
 
   create: withOwnCharacters
     .input(characterInputSchema.extend({ imageId: imageIdSchema }))
