@@ -48,6 +48,8 @@ test("a person opens a preset, chats, sees the reply stream in, and finds it aga
   await expect(reply).toContainText(expected.replace(/\*/g, ""));
   await expect(reply.locator("em[data-narration]").first()).toHaveText(narration);
   await expect(page.getByTestId("reply-stats")).toBeVisible();
+  // The LLM names the chat after the first exchange; the heading follows without a reload.
+  await expect(page.getByTestId("chat-heading-title")).toHaveText("안녕 헤르미온느 오늘은 무슨", { timeout: 10_000 });
   await keepScreenshot(page, "chat-desktop");
 
   await page.reload();

@@ -25,3 +25,14 @@ test("chat pages need a signed-in user", async ({ page }) => {
   await page.goto("/chat/some-session");
   await expect(page).toHaveURL(/\/signin\?callbackUrl=%2Fchat%2Fsome-session/);
 });
+
+test("pages for one's own things send a visitor to sign in, and back afterwards", async ({ page }) => {
+  for (const [path, encoded] of [
+    ["/voices", "%2Fvoices"],
+    ["/characters/new", "%2Fcharacters%2Fnew"],
+    ["/characters/import", "%2Fcharacters%2Fimport"],
+  ] as const) {
+    await page.goto(path);
+    await expect(page).toHaveURL(new RegExp(`/signin\\?callbackUrl=${encoded}$`));
+  }
+});

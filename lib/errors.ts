@@ -10,6 +10,8 @@ export const APP_ERROR_CODES = [
   "llm_model_missing",
   "llm_failed",
   "llm_timeout",
+  /** the reply could not be read or written on the database (its message is kept) */
+  "reply_failed",
   "tts_unavailable",
 ] as const;
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];

@@ -13,6 +13,7 @@ const TRPC_CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   llm_model_missing: "PRECONDITION_FAILED",
   llm_failed: "BAD_GATEWAY",
   llm_timeout: "TIMEOUT",
+  reply_failed: "INTERNAL_SERVER_ERROR",
   tts_unavailable: "SERVICE_UNAVAILABLE",
 };
 

@@ -1,6 +1,6 @@
 "use client";
 
-import { skipToken, useInfiniteQuery, useMutation, useQueryClient } from "@tanstack/react-query";
+import { skipToken, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import Image from "next/image";
 import Link from "next/link";
@@ -28,16 +28,18 @@ interface LiveState {
 
 interface Props {
   sessionId: string;
-  title: string | null;
-  model: string;
   historyLimit: number;
   character: { id: string; name: string; imageUrl: string | null };
 }
 
-export function ChatRoom({ sessionId, title, model, historyLimit, character }: Props) {
+export function ChatRoom({ sessionId, historyLimit, character }: Props) {
   const { t } = useI18n();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
+  // Prefetched by the page; fetched again when the title is generated or the settings change.
+  const chat = useQuery(trpc.sessions.get.queryOptions({ id: sessionId }));
+  const title = chat.data?.session.title ?? null;
+  const model = chat.data?.session.model ?? "";
   const historyOptions = trpc.sessions.messages.infiniteQueryOptions(
     { sessionId, limit: historyLimit },
     { getNextPageParam: (page) => page.nextCursor ?? undefined },
@@ -60,14 +62,21 @@ export function ChatRoom({ sessionId, title, model, historyLimit, character }: P
     () => queryClient.invalidateQueries({ queryKey: historyOptions.queryKey }),
     [queryClient, historyOptions.queryKey],
   );
+  const untitled = chat.data !== undefined && title === null;
   const refreshSidebar = useCallback(() => {
     void queryClient.invalidateQueries({ queryKey: trpc.sessions.list.pathKey() });
-    // The title is written just after the first reply: look again shortly.
-    setTimeout(() => {
-      void queryClient.invalidateQueries({ queryKey: trpc.sessions.list.pathKey() });
-      void queryClient.invalidateQueries({ queryKey: trpc.sessions.get.pathKey() });
-    }, 2_500);
-  }, [queryClient, trpc]);
+    if (!untitled) return;
+    // The LLM names the chat just after its first reply: look again shortly, and once more later
+    // for a slow model.
+    for (const delay of [2_500, 10_000]) {
+      setTimeout(() => {
+        const known = queryClient.getQueryData(trpc.sessions.get.queryKey({ id: sessionId }));
+        if (known?.session.title) return;
+        void queryClient.invalidateQueries({ queryKey: trpc.sessions.list.pathKey() });
+        void queryClient.invalidateQueries({ queryKey: trpc.sessions.get.queryKey({ id: sessionId }) });
+      }, delay);
+    }
+  }, [queryClient, trpc, sessionId, untitled]);
 
   const follow = (messageId: string) => setLive({ messageId, text: "", summarized: null, via: "subscription", from: 0 });
   const fail = (error: unknown) => setActionError(describeError(error, t));

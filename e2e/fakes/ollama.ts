@@ -20,7 +20,7 @@ import {
   readBody,
   sendJson,
   sendText,
-  startHttpServer,
+  serveFake,
   takeFault,
   waitForAbort,
 } from "./server-kit";
@@ -768,23 +768,8 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
     faultCount: null,
     reply: null,
   });
-  const server = await startHttpServer(fake.handle, opts.port ?? 0, opts.host ?? "127.0.0.1");
-  return {
-    url: server.url,
-    port: server.port,
-    close: server.close,
-    setBehaviour: (patch) => fake.setBehaviour(patch),
-    reset: () => fake.reset(),
-    get behaviour() {
-      return fake.behaviour;
-    },
-    get requests() {
-      return fake.requests;
-    },
-    get stats() {
-      return { ...fake.stats };
-    },
-  };
+  const served = await serveFake(fake, opts.port, opts.host);
+  return Object.defineProperty(served, "stats", { get: () => ({ ...fake.stats }), enumerable: true }) as typeof served & { readonly stats: OllamaStats };
 }
 
 if (isDirectRun(import.meta.url)) {

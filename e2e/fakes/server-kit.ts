@@ -140,6 +140,33 @@ function failRequest(res: ServerResponse, error: unknown): void {
 }
 
 /** True when the module at `moduleUrl` is the script node/tsx was asked to run. */
+/** What a fake keeps and how it is steered (the class behind each fake's HTTP handler). */
+export interface ControllableFake<B, R> {
+  handle: Handler;
+  readonly behaviour: B;
+  readonly requests: R[];
+  setBehaviour(patch: Partial<B>): B;
+  reset(): void;
+}
+
+/** Serves a fake over HTTP and gives tests its address and controls. */
+export async function serveFake<B, R>(fake: ControllableFake<B, R>, port = 0, host = "127.0.0.1") {
+  const server = await startHttpServer(fake.handle, port, host);
+  return {
+    url: server.url,
+    port: server.port,
+    close: server.close,
+    setBehaviour: (patch: Partial<B>) => fake.setBehaviour(patch),
+    reset: () => fake.reset(),
+    get behaviour() {
+      return fake.behaviour;
+    },
+    get requests() {
+      return fake.requests;
+    },
+  };
+}
+
 export function isDirectRun(moduleUrl: string): boolean {
   const script = process.argv[1];
   return script !== undefined && moduleUrl === pathToFileURL(script).href;

@@ -23,7 +23,7 @@ import {
   readBody,
   sendJson,
   sendText,
-  startHttpServer,
+  serveFake,
   takeFault,
 } from "./server-kit";
 
@@ -572,20 +572,7 @@ class SovitsFake {
 
 export async function startFakeSovits(opts: FakeSovitsOptions = {}): Promise<FakeSovits> {
   const fake = new SovitsFake({ latencyMs: opts.latencyMs ?? DEFAULT_LATENCY_MS, fault: "none", faultCount: null });
-  const server = await startHttpServer(fake.handle, opts.port ?? 0, opts.host ?? "127.0.0.1");
-  return {
-    url: server.url,
-    port: server.port,
-    close: server.close,
-    setBehaviour: (patch) => fake.setBehaviour(patch),
-    reset: () => fake.reset(),
-    get behaviour() {
-      return fake.behaviour;
-    },
-    get requests() {
-      return fake.requests;
-    },
-  };
+  return serveFake(fake, opts.port, opts.host);
 }
 
 if (isDirectRun(import.meta.url)) {

@@ -80,6 +80,7 @@ export const en = {
   "error.llm_model_missing": "Model {model} is not installed on the Ollama server (ollama pull {model}).",
   "error.llm_failed": "The language model failed to reply. Your message is saved.",
   "error.llm_timeout": "The language model took too long to answer. Your message is saved.",
+  "error.reply_failed": "The reply could not be saved because of a server problem. Your message is kept: try again.",
   "error.tts_unavailable": "Voice unavailable.",
   "error.unauthorized": "Please sign in to continue.",
   "error.generic": "Something went wrong. Please try again.",

@@ -81,6 +81,7 @@ export const ko: Record<MessageKey, string> = {
   "error.llm_model_missing": "Ollama 서버에 {model} 모델이 설치되어 있지 않아요 (ollama pull {model}).",
   "error.llm_failed": "언어 모델이 답장하지 못했어요. 보낸 메시지는 저장되어 있어요.",
   "error.llm_timeout": "언어 모델의 응답이 너무 오래 걸려요. 보낸 메시지는 저장되어 있어요.",
+  "error.reply_failed": "서버 문제로 답장을 저장하지 못했어요. 보낸 메시지는 그대로 있으니 다시 시도해 주세요.",
   "error.tts_unavailable": "음성을 사용할 수 없어요.",
   "error.unauthorized": "계속하려면 로그인해 주세요.",
   "error.generic": "문제가 생겼어요. 다시 시도해 주세요.",

@@ -1,5 +1,8 @@
 import type { NextAuthConfig } from "next-auth";
 
+/** The sign-in page, coming back to `path` (a same-site path) afterwards. */
+export const signInUrl = (path: string) => `/signin?callbackUrl=${encodeURIComponent(path)}`;
+
 /** Pages that need a signed-in user; everything else is public. */
 export const PROTECTED_PREFIXES = ["/chat", "/settings"];
 
@@ -18,7 +21,7 @@ export const authConfig = {
       const needsUser = PROTECTED_PREFIXES.some((prefix) => pathname.startsWith(prefix));
       if (!needsUser || auth?.user) return true;
       // A relative callback: the sign-in page accepts same-site paths only.
-      const signIn = new URL(`/signin?callbackUrl=${encodeURIComponent(pathname + search)}`, request.nextUrl);
+      const signIn = new URL(signInUrl(pathname + search), request.nextUrl);
       return Response.redirect(signIn);
     },
     jwt({ token, user }) {

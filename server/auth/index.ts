@@ -8,7 +8,10 @@ import { devLoginEnabled, env, googleConfigured } from "@/lib/env.mjs";
 import { devSignInSchema } from "@/lib/schemas";
 import { getDb } from "@/server/db";
 import { accounts, authSessions, users, verificationTokens } from "@/server/db/schema";
-import { authConfig } from "./config";
+import { redirect } from "next/navigation";
+import { authConfig, signInUrl } from "./config";
+
+export { signInUrl };
 
 declare module "next-auth" {
   interface Session {
@@ -75,6 +78,13 @@ export const { handlers, signIn, signOut } = nextAuth;
 
 /** The current session, memoised per request for server components. */
 export const auth = cache(() => nextAuth.auth());
+
+/** The signed-in user of a page; a visitor is sent to sign in and brought back to `path`. */
+export async function requireUser(path: string) {
+  const session = await auth();
+  if (!session?.user) redirect(signInUrl(path));
+  return session.user;
+}
 
 /** Auth.js's session cookie (plain or `__Secure-`, possibly split into numbered chunks). */
 const SESSION_COOKIE = /(?:^|;\s*)((?:__Secure-)?authjs\.session-token(?:\.\d+)?)=([^;]*)/g;

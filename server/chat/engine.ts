@@ -1,4 +1,4 @@
-import { and, asc, count, eq, lt, ne, sql } from "drizzle-orm";
+import { and, asc, count, DrizzleQueryError, eq, lt, ne, sql } from "drizzle-orm";
 import { env } from "@/lib/env.mjs";
 import type { Database } from "@/server/db";
 import { characters, chatSessions, messages, type Character, type ChatSession, type Message } from "@/server/db/schema";
@@ -226,20 +226,26 @@ export function startReply(db: Database, job: ReplyJob) {
       const tokenScale = usage.promptTokens ? updateScale(session.tokenScale, usage.promptTokens, estimate) : null;
       const status = stopped ? "stopped" : "complete";
       await finishWith({ type: "done", status, content: live.text, stats: stats(usage) }, tokenScale);
-      if (status === "complete" && !session.title && (await isFirstExchange(db, session.id))) {
-        const userText = (await unsummarizedTurns(db, reply.sessionId, reply.seq)).findLast((t) => t.role === "user")?.content ?? "";
-        void generateTitle(db, { sessionId: session.id, model: session.model, userText, replyText: live.text }).catch((error: unknown) =>
-          console.warn("[chat] could not name the chat", error),
-        );
-      }
+      // The reply is saved: naming the chat can no longer change how it ended.
+      if (status === "complete" && !session.title) void nameChat(session).catch((error: unknown) => console.warn("[chat] could not name the chat", error));
     } catch (error) {
       clearTimeout(idle);
       if (stopped) return finishWith({ type: "done", status: "stopped", content: live.text, stats: stats(usage) });
       const domain = timedOut
         ? new DomainError("llm_timeout", `The language model stopped answering for ${Math.round(env().OLLAMA_STREAM_IDLE_MS / 1000)} s.`)
-        : llmError(error, job.reply.model ?? "");
+        : error instanceof DrizzleQueryError
+          ? new DomainError("reply_failed", "The reply could not be saved. Your message is kept; try again.")
+          : llmError(error, job.reply.model ?? "");
+      if (domain.code === "reply_failed") console.error("[chat] a reply failed on the database", error);
       return finishWith({ type: "error", status: "error", content: live.text, code: domain.code, message: domain.message });
     }
+  };
+
+  /** The LLM names the chat after its first exchange, in the chat's language. */
+  const nameChat = async (session: ChatSession) => {
+    if (!(await isFirstExchange(db, session.id))) return;
+    const userText = (await unsummarizedTurns(db, reply.sessionId, reply.seq)).findLast((t) => t.role === "user")?.content ?? "";
+    await generateTitle(db, { sessionId: session.id, model: session.model, userText, replyText: live.text });
   };
 
   const finishWith = async (event: FinalEvent, tokenScale: number | null = null) => {

@@ -7,7 +7,7 @@ import { CharacterActions } from "@/components/characters/character-actions";
 import { Markdown } from "@/components/chat/markdown";
 import { StartChatForm } from "@/components/start-chat-form";
 import { serverCaller } from "@/lib/trpc/server";
-import { auth } from "@/server/auth";
+import { auth, signInUrl } from "@/server/auth";
 import { getI18n } from "@/server/i18n";
 
 /** A persona longer than a few lines starts collapsed. */
@@ -116,7 +116,7 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
             {session?.user ? (
               <StartChatForm characterId={character.id} scenario={character.scenario} />
             ) : (
-              <Link href={`/signin?callbackUrl=${encodeURIComponent(`/characters/${character.id}`)}`} className="btn-primary mt-4 w-full sm:w-auto">
+              <Link href={signInUrl(`/characters/${character.id}`)} className="btn-primary mt-4 w-full sm:w-auto">
                 {t("character.signInToChat")}
               </Link>
             )}

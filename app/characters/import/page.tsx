@@ -1,7 +1,6 @@
 import type { Metadata } from "next";
-import { redirect } from "next/navigation";
 import { CardImport } from "@/components/characters/card-import";
-import { auth } from "@/server/auth";
+import { requireUser } from "@/server/auth";
 import { getI18n } from "@/server/i18n";
 
 export async function generateMetadata(): Promise<Metadata> {
@@ -10,8 +9,7 @@ export async function generateMetadata(): Promise<Metadata> {
 }
 
 export default async function ImportPage() {
-  const [{ t }, session] = await Promise.all([getI18n(), auth()]);
-  if (!session?.user) redirect("/signin?callbackUrl=%2Fcharacters%2Fimport");
+  const [{ t }] = await Promise.all([getI18n(), requireUser("/characters/import")]);
   return (
     <main className="mx-auto w-full max-w-2xl px-4 pt-6 pb-20 sm:px-6 sm:pt-10">
       <h1 className="text-2xl font-extrabold tracking-tight sm:text-3xl">{t("import.title")}</h1>

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { ChatRoom } from "@/components/chat/chat-room";
 import { ChatSidebar } from "@/components/chat/chat-sidebar";
-import { HydrateClient, prefetchInfinite, serverCaller, trpc } from "@/lib/trpc/server";
+import { HydrateClient, prefetch, prefetchInfinite, serverCaller, trpc } from "@/lib/trpc/server";
 import { getI18n } from "@/server/i18n";
 
 const HISTORY_PAGE = 50;
@@ -25,6 +25,7 @@ export default async function ChatPage({ params }: { params: Promise<{ sessionId
   const { sessionId } = await params;
   const { session, character } = await load(sessionId);
   await Promise.all([
+    prefetch(trpc.sessions.get.queryOptions({ id: sessionId })),
     prefetchInfinite(
       trpc.sessions.messages.infiniteQueryOptions({ sessionId, limit: HISTORY_PAGE }, { getNextPageParam: (page) => page.nextCursor ?? undefined }),
     ),
@@ -36,8 +37,6 @@ export default async function ChatPage({ params }: { params: Promise<{ sessionId
       <ChatRoom
         key={session.id}
         sessionId={session.id}
-        title={session.title}
-        model={session.model}
         historyLimit={HISTORY_PAGE}
         character={{ id: character.id, name: character.name, imageUrl: character.imageUrl }}
       />

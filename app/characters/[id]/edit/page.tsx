@@ -1,8 +1,8 @@
 import type { Metadata } from "next";
-import { notFound, redirect } from "next/navigation";
+import { notFound } from "next/navigation";
 import { CharacterForm } from "@/components/characters/character-form";
 import { serverCaller } from "@/lib/trpc/server";
-import { auth } from "@/server/auth";
+import { requireUser } from "@/server/auth";
 import { getI18n } from "@/server/i18n";
 
 export async function generateMetadata(): Promise<Metadata> {
@@ -12,11 +12,10 @@ export async function generateMetadata(): Promise<Metadata> {
 
 export default async function EditCharacterPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const [{ t }, session, caller] = await Promise.all([getI18n(), auth(), serverCaller()]);
-  if (!session?.user) redirect(`/signin?callbackUrl=${encodeURIComponent(`/characters/${id}/edit`)}`);
+  const [{ t }, user, caller] = await Promise.all([getI18n(), requireUser(`/characters/${id}/edit`), serverCaller()]);
   const character = await caller.characters.get({ id }).catch(() => null);
   // Only the owner edits; for anyone else the page does not exist.
-  if (!character || character.ownerId !== session.user.id) notFound();
+  if (!character || character.ownerId !== user.id) notFound();
   return (
     <main className="mx-auto w-full max-w-4xl px-4 pt-6 pb-20 sm:px-6 sm:pt-10">
       <h1 className="text-2xl font-extrabold tracking-tight sm:text-3xl">{t("form.editTitle")}</h1>
