@@ -31,9 +31,14 @@ export function UserMenu({ name, email }: { name: string | null; email: string |
             <span>{t("nav.language")}</span>
             <LocaleSwitcher />
           </div>
-          <Link href="/voices" className="mt-3 block rounded-lg border-t border-white/[0.06] px-2 pt-3 pb-2 text-sm text-zinc-300 hover:bg-white/5 sm:hidden">
-            {t("nav.voices")}
-          </Link>
+          <nav className="mt-3 border-t border-white/[0.06] pt-2">
+            <Link href="/voices" className="block rounded-lg px-2 py-2 text-sm text-zinc-300 hover:bg-white/5 sm:hidden" onClick={() => setOpen(false)}>
+              {t("nav.voices")}
+            </Link>
+            <Link href="/settings" className="block rounded-lg px-2 py-2 text-sm text-zinc-300 hover:bg-white/5" onClick={() => setOpen(false)} data-testid="nav-settings">
+              {t("nav.settings")}
+            </Link>
+          </nav>
           <form action={signOutAction} className="mt-3 border-t border-white/[0.06] pt-3">
             <button type="submit" className="w-full rounded-lg px-2 py-2 text-left text-sm text-zinc-300 hover:bg-white/5">
               {t("nav.signOut")}

@@ -5,6 +5,8 @@ export const LIMITS = {
   message: 8_000,
   title: 120,
   scenarioField: 4_000,
+  apiTokenName: 60,
+  apiTokensPerUser: 20,
 } as const;
 
 export const LANGUAGES = ["ko", "en", "ja", "zh", "yue", "auto", "auto_yue", "all_zh", "all_ja", "all_yue", "all_ko"] as const;
@@ -51,6 +53,9 @@ export const voiceParamsSchema = z.object({
 export type VoiceParams = z.infer<typeof voiceParamsSchema>;
 
 export const idSchema = z.string().min(1).max(64);
+
+/** A personal API token's label, e.g. the script that uses it. */
+export const apiTokenNameSchema = z.string().trim().min(1).max(LIMITS.apiTokenName);
 
 export const messageTextSchema = z
   .string()

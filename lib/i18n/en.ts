@@ -260,6 +260,30 @@ export const en = {
   "voices.split.cut5": "At every punctuation mark",
 
   "footer.note": "Avatar Forge runs your characters on your own Ollama and GPT-SoVITS servers.",
+
+  "nav.settings": "Settings",
+  "account.title": "Settings",
+  "account.body": "Your account and the Developer API.",
+  "tokens.title": "Developer API",
+  "tokens.body": "A personal API token lets a script call every part of the API as you, with the typed tRPC client. Keep tokens secret: anyone with one can read and write your chats until you revoke it.",
+  "tokens.usage": "Send it as a header:",
+  "tokens.name": "Token name",
+  "tokens.namePlaceholder": "e.g. my-backup-script",
+  "tokens.create": "Create token",
+  "tokens.createdTitle": "Token \"{name}\" created",
+  "tokens.once": "Copy it now: it is shown only this once and is stored only as a hash.",
+  "tokens.copy": "Copy token",
+  "tokens.copied": "Copied",
+  "tokens.dismiss": "Done",
+  "tokens.empty": "No tokens yet.",
+  "tokens.createdAt": "Created {date}",
+  "tokens.lastUsed": "last used {date}",
+  "tokens.neverUsed": "never used",
+  "tokens.revoke": "Revoke",
+  "tokens.revokeLabel": "Revoke {name}",
+  "tokens.revokeTitle": "Revoke this token?",
+  "tokens.revokeBody": "Scripts using \"{name}\" stop working at once. This cannot be undone.",
+  "tokens.count": "{count} of {limit} tokens",
 } as const;
 
 export type MessageKey = keyof typeof en;

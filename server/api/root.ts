@@ -1,3 +1,4 @@
+import { apiTokensRouter } from "./routers/api-tokens";
 import { charactersRouter } from "./routers/characters";
 import { chatRouter } from "./routers/chat";
 import { healthRouter } from "./routers/health";
@@ -11,6 +12,7 @@ export const appRouter = createTRPCRouter({
   voices: voicesRouter,
   sessions: sessionsRouter,
   health: healthRouter,
+  apiTokens: apiTokensRouter,
 });
 
 export type AppRouter = typeof appRouter;

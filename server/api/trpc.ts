@@ -1,19 +1,39 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { z, ZodError } from "zod";
+import type { Session } from "next-auth";
 import { sessionFromHeaders } from "@/server/auth";
-import { getDb } from "@/server/db";
+import { bearerToken, userForToken } from "@/server/auth/api-tokens";
+import { getDb, type Database } from "@/server/db";
 import { DomainError, toTRPCError } from "@/server/errors";
 
 /**
  * Context of every call, from the HTTP route and from server components alike.
  * `session` is null for visitors.
  */
-export async function createTRPCContext(opts: { headers: Headers }) {
-  const session = await sessionFromHeaders(opts.headers);
-  return { db: getDb(), session, headers: opts.headers };
+export interface Context {
+  db: Database;
+  /** null for visitors */
+  session: Session | null;
+  headers: Headers;
+  /** how the caller signed in: the app's session cookie, or a personal API token */
+  via?: "browser" | "token" | null;
 }
-export type Context = Awaited<ReturnType<typeof createTRPCContext>>;
+
+export async function createTRPCContext(opts: { headers: Headers }): Promise<Context> {
+  const db = getDb();
+  const token = bearerToken(opts.headers);
+  if (token === undefined) {
+    const session = await sessionFromHeaders(opts.headers);
+    return { db, session, headers: opts.headers, via: session ? "browser" : null };
+  }
+  // A script with a personal API token acts as its owner; a bad token is refused outright rather
+  // than treated as a visitor, so a revoked token fails loudly.
+  const user = token ? await userForToken(db, token) : null;
+  if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: "This API token is not valid (mistyped or revoked)." });
+  const session: Session = { user, expires: new Date(Date.now() + 60 * 60_000).toISOString() };
+  return { db, session, headers: opts.headers, via: "token" };
+}
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
@@ -61,3 +81,8 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   return next({ ctx: { ...ctx, user: { ...user, id: user.id } } });
 });
 
+/** Only in the app itself, signed in: a token can't mint or revoke tokens. */
+export const browserProcedure = protectedProcedure.use(({ ctx, next }) => {
+  if (ctx.via === "token") throw new TRPCError({ code: "FORBIDDEN", message: "API tokens are managed in the app's settings." });
+  return next();
+});

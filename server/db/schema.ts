@@ -85,6 +85,27 @@ export const verificationTokens = pgTable(
 // ---------------------------------------------------------------------------------------------
 export const visibility = pgEnum("visibility", ["private", "public"]);
 
+/**
+ * Personal API tokens: a script calls the API with `Authorization: Bearer <token>` as its owner.
+ * Only a SHA-256 of the token is stored; the token itself is shown once, when it is created.
+ */
+export const apiTokens = pgTable(
+  "api_tokens",
+  {
+    id: id(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    /** the token's first characters, so its owner can tell tokens apart */
+    prefix: text("prefix").notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true, mode: "date" }),
+  },
+  (t) => [uniqueIndex("api_tokens_hash_idx").on(t.tokenHash), index("api_tokens_user_idx").on(t.userId)],
+);
+
 export const voices = pgTable(
   "voices",
   {
@@ -255,6 +276,7 @@ export const generationSlots = pgTable(
 );
 
 export type User = typeof users.$inferSelect;
+export type ApiToken = typeof apiTokens.$inferSelect;
 export type Voice = typeof voices.$inferSelect;
 export type Character = typeof characters.$inferSelect;
 export type ChatSession = typeof chatSessions.$inferSelect;

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createUser, testDatabase } from "@/e2e/support/test-db";
+import { createCaller } from "@/server/api/root";
+import { createTRPCContext } from "@/server/api/trpc";
+import { getSql, setDatabaseUrl } from "@/server/db";
+
+const { db, sql } = testDatabase();
+type User = Awaited<ReturnType<typeof createUser>>;
+let owner: User;
+let other: User;
+
+beforeAll(async () => {
+  // createTRPCContext reads tokens through the app's own pool.
+  setDatabaseUrl(inject("databaseUrl"));
+  [owner, other] = [await createUser(db, "토큰 주인"), await createUser(db, "다른 사람")];
+});
+afterAll(async () => {
+  await sql.end();
+  await getSql().end();
+});
+
+/** A caller signed in through the app (the session cookie). */
+function inApp(user: User) {
+  return createCaller({
+    db,
+    headers: new Headers(),
+    via: "browser",
+    session: { user: { id: user.id, name: user.name, email: user.email }, expires: new Date(Date.now() + 3_600_000).toISOString() },
+  });
+}
+
+/** A caller as a script sends it: only an Authorization header. */
+async function withHeader(authorization: string) {
+  return createCaller(await createTRPCContext({ headers: new Headers({ authorization }) }));
+}
+
+describe("personal API tokens", () => {
+  it("are shown once, stored only as a hash, and act as their owner", async () => {
+    const created = await inApp(owner).apiTokens.create({ name: "  내 스크립트  " });
+    expect(created.token).toMatch(/^af_[A-Za-z0-9_-]{43}$/);
+    expect(created).toMatchObject({ name: "내 스크립트", prefix: created.token.slice(0, 10), lastUsedAt: null });
+
+    const listed = await inApp(owner).apiTokens.list();
+    expect(listed.map((t) => t.id)).toContain(created.id);
+    expect(JSON.stringify(listed)).not.toContain(created.token);
+    const [row] = await sql<{ token_hash: string }[]>`select token_hash from api_tokens where id = ${created.id}`;
+    expect(row!.token_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(await sql`select * from api_tokens where id = ${created.id}`)).not.toContain(created.token.slice(10));
+
+    const script = await withHeader(`Bearer ${created.token}`);
+    const session = await script.sessions.create({ characterId: "preset-aria" });
+    expect((await inApp(owner).sessions.list({ limit: 50 })).items.map((s) => s.id)).toContain(session.id);
+    expect((await inApp(other).sessions.list({ limit: 50 })).items.map((s) => s.id)).not.toContain(session.id);
+    await expect.poll(async () => (await inApp(owner).apiTokens.list()).find((t) => t.id === created.id)?.lastUsedAt).toBeInstanceOf(Date);
+  });
+
+  it("stop working when revoked; only their owner can revoke them", async () => {
+    const { id, token } = await inApp(owner).apiTokens.create({ name: "곧 폐기" });
+    await expect(inApp(other).apiTokens.revoke({ id })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await (await withHeader(`Bearer ${token}`)).sessions.list({ limit: 5 });
+    await inApp(owner).apiTokens.revoke({ id });
+    await expect(withHeader(`Bearer ${token}`)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  });
+
+  it("refuses a wrong or malformed token outright, even for public procedures", async () => {
+    for (const header of ["Bearer af_" + "x".repeat(43), "Bearer nonsense", "Basic dXNlcjpwYXNz", "Bearer "]) {
+      await expect(withHeader(header)).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    }
+  });
+
+  it("cannot create or revoke tokens themselves (that takes the signed-in app)", async () => {
+    const { id, token } = await inApp(owner).apiTokens.create({ name: "스크립트" });
+    const script = await withHeader(`Bearer ${token}`);
+    await expect(script.apiTokens.create({ name: "더 만들기" })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(script.apiTokens.revoke({ id })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(script.apiTokens.list()).rejects.toMatchObject({ code: "FORBIDDEN" });
+  });
+
+  it("checks names and limits how many one account holds", async () => {
+    const user = await createUser(db);
+    for (const name of ["", "   ", "가".repeat(61)]) {
+      await expect(inApp(user).apiTokens.create({ name })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    }
+    for (let i = 0; i < 20; i++) await inApp(user).apiTokens.create({ name: `토큰 ${i}` });
+    await expect(inApp(user).apiTokens.create({ name: "스물한 번째" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    expect(await inApp(user).apiTokens.list()).toHaveLength(20);
+    await expect(createCaller({ db, headers: new Headers(), session: null }).apiTokens.list()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  });
+});
