@@ -31,6 +31,8 @@ export default defineConfig({
         "--disable-background-networking",
         "--disable-component-update",
         "--no-first-run",
+        // Speech plays after the synthesis a click asked for; no sound device is needed.
+        "--autoplay-policy=no-user-gesture-required",
       ],
     },
   },

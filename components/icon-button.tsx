@@ -9,12 +9,15 @@ export function IconButton({
   children,
   testId,
   disabled,
+  pressed,
 }: {
   label: string;
   onClick: () => void;
   children: ReactNode;
   testId?: string;
   disabled?: boolean;
+  /** For toggles (play/stop): announced as pressed, and tinted while on. */
+  pressed?: boolean;
 }) {
   return (
     <button
@@ -23,8 +26,9 @@ export function IconButton({
       title={label}
       aria-label={label}
       disabled={disabled}
+      aria-pressed={pressed}
       data-testid={testId}
-      className="grid size-8 place-items-center rounded-lg text-zinc-500 hover:bg-white/10 hover:text-zinc-100 disabled:opacity-40"
+      className={`grid size-8 place-items-center rounded-lg hover:bg-white/10 hover:text-zinc-100 disabled:opacity-40 ${pressed ? "text-brand-300" : "text-zinc-500"}`}
     >
       {children}
     </button>

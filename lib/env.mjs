@@ -26,6 +26,8 @@ const schema = z
     GENERATION_LEASE_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
     CHAT_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
     SOVITS_URL: httpUrl.default("http://127.0.0.1:9880"),
+    /** How long one synthesis may take (the first audio of a real server takes 1–3 s on a GPU). */
+    SOVITS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(60_000),
     AUTH_SECRET: z.string().min(32, "must be at least 32 characters (openssl rand -base64 32)").optional(),
     AUTH_GOOGLE_ID: z.string().min(1).optional(),
     AUTH_GOOGLE_SECRET: z.string().min(1).optional(),

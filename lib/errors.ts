@@ -13,6 +13,8 @@ export const APP_ERROR_CODES = [
   /** the reply could not be read or written on the database (its message is kept) */
   "reply_failed",
   "tts_unavailable",
+  /** GPT-SoVITS answered but could not speak the text (a bad reference path, an inference error) */
+  "tts_failed",
 ] as const;
 export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
 

@@ -6,6 +6,8 @@ export const LIMITS = {
   title: 120,
   scenarioField: 4_000,
   apiTokenName: 60,
+  /** characters one synthesis may speak (a reply is spoken sentence by sentence) */
+  speechText: 1_000,
   apiTokensPerUser: 20,
 } as const;
 
@@ -53,6 +55,13 @@ export const voiceParamsSchema = z.object({
 export type VoiceParams = z.infer<typeof voiceParamsSchema>;
 
 export const idSchema = z.string().min(1).max(64);
+
+/** Text to speak: what GPT-SoVITS reads in one request. */
+export const speechTextSchema = z
+  .string()
+  .trim()
+  .min(1, "Nothing to say.")
+  .max(LIMITS.speechText, `At most ${LIMITS.speechText} characters at once.`);
 
 /** A personal API token's label, e.g. the script that uses it. */
 export const apiTokenNameSchema = z.string().trim().min(1).max(LIMITS.apiTokenName);

@@ -15,6 +15,7 @@ const TRPC_CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   llm_timeout: "TIMEOUT",
   reply_failed: "INTERNAL_SERVER_ERROR",
   tts_unavailable: "SERVICE_UNAVAILABLE",
+  tts_failed: "BAD_GATEWAY",
 };
 
 /**

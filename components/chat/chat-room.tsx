@@ -4,13 +4,15 @@ import { skipToken, useInfiniteQuery, useMutation, useQuery, useQueryClient } fr
 import { useSubscription } from "@trpc/tanstack-react-query";
 import Image from "next/image";
 import Link from "next/link";
-import { useCallback, useLayoutEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import { describeError } from "@/lib/app-error";
 import { LIMITS } from "@/lib/schemas";
+import { spokenText } from "@/lib/speech/sentences";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc/react";
 import { DEFAULT_PORTRAIT } from "../character-card";
 import { ArrowLeftIcon, SlidersIcon } from "../icons";
 import { useI18n } from "../i18n-provider";
+import { useSpeech } from "../speech/use-speech";
 import { ChatSettings } from "./chat-settings";
 import { MessageBubble, type BubbleActions } from "./message-bubble";
 
@@ -160,6 +162,18 @@ export function ChatRoom({ sessionId, historyLimit, character }: Props) {
 
   const busy = followId !== null || send.isPending || retry.isPending || regenerate.isPending || edit.isPending;
 
+  // Replies read aloud on request, in the character's voice (narration left out).
+  const speech = useSpeech();
+  const { stop: stopSpeech } = speech;
+  const voiceId = chat.data?.voiceId;
+  // "off" turns speech off for the chat, the play buttons included.
+  const speechOn = chat.data?.session.settings.ttsMode !== "off";
+  // A new reply being written (sent, regenerated, edited) silences the old one.
+  useEffect(() => {
+    if (followId) stopSpeech();
+  }, [followId, stopSpeech]);
+  const shownError = actionError ?? (speech.error ? describeError(speech.error.error, t) : null);
+
   const submit = () => {
     const text = draft.trim();
     if (!text || busy) return;
@@ -193,6 +207,13 @@ export function ChatRoom({ sessionId, historyLimit, character }: Props) {
           ? () => regenerate.mutate({ messageId: message.id })
           : undefined,
       swipe: isLast && message.swipeCount > 1 && !busy ? (direction) => swipe.mutate({ messageId: message.id, direction }) : undefined,
+      speak:
+        message.role === "assistant" && message.status !== "streaming" && voiceId && speechOn && spokenText(message.content)
+          ? {
+              playing: speech.playing === message.id,
+              toggle: () => (speech.playing === message.id ? speech.stop() : void speech.play(message.id, spokenText(message.content), voiceId)),
+            }
+          : undefined,
     };
   };
 
@@ -276,9 +297,9 @@ export function ChatRoom({ sessionId, historyLimit, character }: Props) {
 
       <div className="border-t border-white/[0.06] bg-ink-950/90 px-3 pt-3 pb-[max(0.75rem,env(safe-area-inset-bottom))] sm:px-4">
         <div className="mx-auto max-w-3xl">
-          {actionError && (
+          {shownError && (
             <p className="mb-2 text-sm text-rose-400" role="alert" data-testid="send-error">
-              {actionError}
+              {shownError}
             </p>
           )}
           <form

@@ -5,7 +5,7 @@ import { useState } from "react";
 import { LIMITS } from "@/lib/schemas";
 import type { RouterOutputs } from "@/lib/trpc/react";
 import { DEFAULT_PORTRAIT } from "../character-card";
-import { CheckIcon, ChevronLeftIcon, ChevronRightIcon, CopyIcon, EditIcon, RefreshIcon, TrashIcon } from "../icons";
+import { CheckIcon, ChevronLeftIcon, ChevronRightIcon, CopyIcon, EditIcon, RefreshIcon, SpeakerIcon, StopSquareIcon, TrashIcon } from "../icons";
 import { useI18n } from "../i18n-provider";
 import { ConfirmDialog } from "../confirm-dialog";
 import { IconButton } from "../icon-button";
@@ -22,6 +22,8 @@ export interface BubbleActions {
   delete?: () => void;
   regenerate?: () => void;
   swipe?: (direction: "previous" | "next") => void;
+  /** Reads the message aloud in the character's voice, or stops it when it is playing. */
+  speak?: { playing: boolean; toggle: () => void };
 }
 
 export function MessageBubble({
@@ -54,6 +56,16 @@ export function MessageBubble({
             <ChevronRightIcon />
           </IconButton>
         </div>
+      )}
+      {actions.speak && (
+        <IconButton
+          label={actions.speak.playing ? t("speech.stop") : t("speech.play")}
+          onClick={actions.speak.toggle}
+          testId="speak"
+          pressed={actions.speak.playing}
+        >
+          {actions.speak.playing ? <StopSquareIcon /> : <SpeakerIcon />}
+        </IconButton>
       )}
       {actions.regenerate && (
         <IconButton label={t("chat.regenerate")} onClick={actions.regenerate} testId="regenerate">

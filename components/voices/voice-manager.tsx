@@ -8,7 +8,8 @@ import { LANGUAGES, VOICE_LIMITS, type VoiceInput } from "@/lib/schemas";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc/react";
 import { ConfirmDialog } from "../confirm-dialog";
 import { useI18n } from "../i18n-provider";
-import { EditIcon, PlusIcon, TrashIcon } from "../icons";
+import { EditIcon, PlusIcon, SpeakerIcon, StopSquareIcon, TrashIcon } from "../icons";
+import { useSpeech } from "../speech/use-speech";
 
 type Voice = RouterOutputs["voices"]["list"]["voices"][number];
 
@@ -30,6 +31,17 @@ export function VoiceManager() {
       onSettled: () => setDeleting(null),
     }),
   );
+  const speech = useSpeech();
+  const preview = useMutation(trpc.voices.preview.mutationOptions());
+  const listen = (voice: Voice): Listen => ({
+    playing: speech.playing === voice.id,
+    pending: preview.isPending && preview.variables?.voiceId === voice.id,
+    toggle: () => {
+      if (speech.playing === voice.id) return speech.stop();
+      preview.mutate({ voiceId: voice.id }, { onSuccess: ({ url, text }) => void speech.play(voice.id, text, voice.id, { url }) });
+    },
+  });
+  const listenError = preview.error ?? speech.error?.error;
   const voices = list.data?.voices ?? [];
   const presets = voices.filter((v) => v.ownerId === null);
   const mine = voices.filter((v) => v.ownerId !== null);
@@ -56,6 +68,11 @@ export function VoiceManager() {
             }}
           />
         )}
+        {listenError ? (
+          <p className="mt-3 rounded-lg bg-rose-500/10 px-3 py-2 text-sm text-rose-300" role="alert" data-testid="voice-listen-error">
+            {describeError(listenError, t)}
+          </p>
+        ) : null}
         {remove.error && (
           <p className="mt-3 rounded-lg bg-rose-500/10 px-3 py-2 text-sm text-rose-300" role="alert">
             {describeError(remove.error, t)}
@@ -67,6 +84,7 @@ export function VoiceManager() {
             <VoiceRow
               key={voice.id}
               voice={voice}
+              listen={listen(voice)}
               onEdit={() =>
                 setEditing({
                   id: voice.id,
@@ -92,7 +110,7 @@ export function VoiceManager() {
         <p className="mt-1 text-sm text-zinc-500">{t("voices.presetsHint")}</p>
         <ul className="mt-4 grid gap-2 sm:grid-cols-2" data-testid="preset-voices">
           {presets.map((voice) => (
-            <VoiceRow key={voice.id} voice={voice} isDefault={voice.id === list.data?.defaultVoiceId} />
+            <VoiceRow key={voice.id} voice={voice} listen={listen(voice)} isDefault={voice.id === list.data?.defaultVoiceId} />
           ))}
         </ul>
       </section>
@@ -111,7 +129,25 @@ export function VoiceManager() {
   );
 }
 
-function VoiceRow({ voice, isDefault, onEdit, onDelete }: { voice: Voice; isDefault?: boolean; onEdit?: () => void; onDelete?: () => void }) {
+interface Listen {
+  playing: boolean;
+  pending: boolean;
+  toggle: () => void;
+}
+
+function VoiceRow({
+  voice,
+  isDefault,
+  listen,
+  onEdit,
+  onDelete,
+}: {
+  voice: Voice;
+  isDefault?: boolean;
+  listen: Listen;
+  onEdit?: () => void;
+  onDelete?: () => void;
+}) {
   const { t } = useI18n();
   return (
     <li className="card flex items-start gap-3 p-4" data-testid="voice-row">
@@ -127,16 +163,30 @@ function VoiceRow({ voice, isDefault, onEdit, onDelete }: { voice: Voice; isDefa
         {voice.description && <p className="mt-0.5 text-sm text-zinc-400">{voice.description}</p>}
         <p className="mt-1 truncate font-mono text-xs text-zinc-500">{voice.refAudioPath}</p>
       </div>
-      {onEdit && (
-        <div className="flex shrink-0 gap-1">
-          <button type="button" className="btn-ghost size-10 p-0" onClick={onEdit} aria-label={t("voices.edit", { name: voice.name })} data-testid="edit-voice">
-            <EditIcon />
-          </button>
-          <button type="button" className="btn-ghost size-10 p-0 text-rose-300" onClick={onDelete} aria-label={t("voices.deleteNamed", { name: voice.name })} data-testid="delete-voice">
-            <TrashIcon />
-          </button>
-        </div>
-      )}
+      <div className="flex shrink-0 gap-1">
+        <button
+          type="button"
+          className={`btn-ghost size-10 p-0 ${listen.playing ? "text-brand-300" : ""}`}
+          onClick={listen.toggle}
+          disabled={listen.pending}
+          aria-pressed={listen.playing}
+          aria-label={listen.playing ? t("speech.stop") : t("speech.previewLabel", { name: voice.name })}
+          title={t("speech.preview")}
+          data-testid="preview-voice"
+        >
+          {listen.pending ? <span className="size-4 animate-spin rounded-full border-2 border-current border-t-transparent" /> : listen.playing ? <StopSquareIcon /> : <SpeakerIcon />}
+        </button>
+        {onEdit && (
+          <>
+            <button type="button" className="btn-ghost size-10 p-0" onClick={onEdit} aria-label={t("voices.edit", { name: voice.name })} data-testid="edit-voice">
+              <EditIcon />
+            </button>
+            <button type="button" className="btn-ghost size-10 p-0 text-rose-300" onClick={onDelete} aria-label={t("voices.deleteNamed", { name: voice.name })} data-testid="delete-voice">
+              <TrashIcon />
+            </button>
+          </>
+        )}
+      </div>
     </li>
   );
 }

@@ -30,6 +30,10 @@ export class Fakes {
     return this.post(process.env.E2E_OLLAMA_URL, "/__control", behaviour);
   }
 
+  sovits(behaviour: { latencyMs?: number; fault?: string; faultCount?: number | null }) {
+    return this.post(process.env.E2E_SOVITS_URL, "/__control", behaviour);
+  }
+
   async ollamaStats(): Promise<{ activeChatStreams: number; abortedChatStreams: number; completedChatStreams: number }> {
     const response = await fetch(`${process.env.E2E_OLLAMA_URL}/__control/stats`);
     return response.json();
@@ -37,6 +41,7 @@ export class Fakes {
 
   async resetAll() {
     await this.post(process.env.E2E_OLLAMA_URL, "/__control", { tokenDelayMs: 15, fault: "none", reply: null });
+    await this.post(process.env.E2E_SOVITS_URL, "/__control", { fault: "none", faultCount: null });
   }
 }
 

@@ -82,6 +82,7 @@ export const en = {
   "error.llm_timeout": "The language model took too long to answer. Your message is saved.",
   "error.reply_failed": "The reply could not be saved because of a server problem. Your message is kept: try again.",
   "error.tts_unavailable": "Voice unavailable.",
+  "error.tts_failed": "The voice server could not speak this. Check the voice's reference audio path.",
   "error.unauthorized": "Please sign in to continue.",
   "error.generic": "Something went wrong. Please try again.",
 
@@ -284,6 +285,11 @@ export const en = {
   "tokens.revokeTitle": "Revoke this token?",
   "tokens.revokeBody": "Scripts using \"{name}\" stop working at once. This cannot be undone.",
   "tokens.count": "{count} of {limit} tokens",
+
+  "speech.play": "Read aloud",
+  "speech.stop": "Stop reading",
+  "speech.preview": "Listen",
+  "speech.previewLabel": "Listen to {name}",
 } as const;
 
 export type MessageKey = keyof typeof en;

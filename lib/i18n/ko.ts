@@ -83,6 +83,7 @@ export const ko: Record<MessageKey, string> = {
   "error.llm_timeout": "언어 모델의 응답이 너무 오래 걸려요. 보낸 메시지는 저장되어 있어요.",
   "error.reply_failed": "서버 문제로 답장을 저장하지 못했어요. 보낸 메시지는 그대로 있으니 다시 시도해 주세요.",
   "error.tts_unavailable": "음성을 사용할 수 없어요.",
+  "error.tts_failed": "음성 서버가 이 문장을 읽지 못했어요. 목소리의 참조 음성 경로를 확인해 주세요.",
   "error.unauthorized": "계속하려면 로그인해 주세요.",
   "error.generic": "문제가 생겼어요. 다시 시도해 주세요.",
 
@@ -285,4 +286,9 @@ export const ko: Record<MessageKey, string> = {
   "tokens.revokeTitle": "이 토큰을 폐기할까요?",
   "tokens.revokeBody": "\"{name}\"을(를) 쓰는 스크립트는 바로 작동을 멈춰요. 되돌릴 수 없어요.",
   "tokens.count": "토큰 {count}/{limit}개",
+
+  "speech.play": "소리 내어 읽기",
+  "speech.stop": "읽기 멈추기",
+  "speech.preview": "미리 듣기",
+  "speech.previewLabel": "{name} 미리 듣기",
 };

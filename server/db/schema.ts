@@ -275,6 +275,18 @@ export const generationSlots = pgTable(
   (t) => [uniqueIndex("generation_slots_message_idx").on(t.messageId)],
 );
 
+/**
+ * Synthesised speech, content-addressed: the key is a SHA-256 of everything GPT-SoVITS was asked
+ * (the voice's parameters, the text, the format). Shared by every user and app instance; a key's
+ * bytes never change.
+ */
+export const audioClips = pgTable("audio_clips", {
+  key: text("key").primaryKey(),
+  contentType: text("content_type").notNull(),
+  bytes: bytea("bytes").notNull(),
+  createdAt: createdAt(),
+});
+
 export type User = typeof users.$inferSelect;
 export type ApiToken = typeof apiTokens.$inferSelect;
 export type Voice = typeof voices.$inferSelect;

@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, inArray, lt, or, sql, sum } from "drizzle-or
 import { env } from "@/lib/env.mjs";
 import { defaultSessionSettings, type Scenario, type SessionSettings } from "@/lib/schemas";
 import { CharacterModel } from "@/server/characters/model";
+import { DEFAULT_VOICE_ID } from "@/server/db/presets";
 import type { Database } from "@/server/db";
 import { characters, chatSessions, messages, type Character } from "@/server/db/schema";
 import { DomainError, notFound } from "@/server/errors";
@@ -73,7 +74,8 @@ export class SessionModel {
       .where(this.owned(id))
       .limit(1);
     if (!row) throw notFound("Chat");
-    return row;
+    // The voice the character speaks with: its own, or the app's default.
+    return { ...row, voiceId: row.character.voiceId ?? DEFAULT_VOICE_ID };
   }
 
   /** Most recent first, with the last message as a preview; `cursor` continues a page. */

@@ -1,4 +1,6 @@
 import { env } from "@/lib/env.mjs";
+import type { VoiceParams } from "@/lib/schemas";
+import { DomainError } from "@/server/errors";
 
 /**
  * GPT-SoVITS api_v2 has no health route: FastAPI's /openapi.json answers once the models are
@@ -13,4 +15,103 @@ export async function probeSovits() {
   const spec = (await response.json()) as { info?: { title?: string; version?: string } };
   const title = spec.info?.title ?? "";
   return { title, fake: /fake/i.test(title) };
+}
+
+export const AUDIO_FORMATS = ["wav", "ogg", "aac"] as const;
+export type AudioFormat = (typeof AUDIO_FORMATS)[number];
+export const CONTENT_TYPES: Record<AudioFormat, string> = { wav: "audio/wav", ogg: "audio/ogg", aac: "audio/aac" };
+
+/** A voice as GPT-SoVITS needs it (the voices table's columns). */
+export interface SovitsVoice {
+  refAudioPath: string;
+  promptText: string;
+  promptLang: string;
+  auxRefAudioPaths: string[];
+  params: VoiceParams;
+}
+
+/**
+ * The `text_lang` for a text: GPT-SoVITS's "ko", "ja" and "zh" read that language mixed with
+ * English, "en" English alone. Decided by the script most of the letters are in.
+ */
+export function textLanguage(text: string): "ko" | "ja" | "zh" | "en" {
+  const count = (pattern: RegExp) => text.match(pattern)?.length ?? 0;
+  const hangul = count(/\p{Script=Hangul}/gu);
+  const kana = count(/[\p{Script=Hiragana}\p{Script=Katakana}]/gu);
+  const han = count(/\p{Script=Han}/gu);
+  if (hangul > 0 && hangul >= kana) return "ko";
+  if (kana > 0) return "ja";
+  if (han > 0) return "zh";
+  return "en";
+}
+
+/** Network errors that mean no GPT-SoVITS is listening there (as opposed to one that failed). */
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/** The POST /tts body for one complete file (streaming_mode 0), in the protocol's field names. */
+export function ttsRequest(voice: SovitsVoice, text: string, format: AudioFormat) {
+  const { params } = voice;
+  return {
+    text,
+    text_lang: textLanguage(text),
+    ref_audio_path: voice.refAudioPath,
+    prompt_lang: voice.promptLang.toLowerCase(),
+    prompt_text: voice.promptText,
+    aux_ref_audio_paths: voice.auxRefAudioPaths,
+    top_k: params.topK ?? 15,
+    top_p: params.topP ?? 1,
+    temperature: params.temperature ?? 1,
+    text_split_method: params.textSplitMethod ?? "cut5",
+    speed_factor: params.speedFactor ?? 1,
+    media_type: format,
+    streaming_mode: 0,
+  };
+}
+
+/**
+ * Synthesises `request` (from ttsRequest) into one audio file. A server that can't be reached (or
+ * answers too late) is tts_unavailable; one that refuses or fails is tts_failed, with its message.
+ */
+export async function synthesize(request: ReturnType<typeof ttsRequest>): Promise<Buffer> {
+  const { SOVITS_URL, SOVITS_TIMEOUT_MS } = env();
+  let response: Response;
+  try {
+    response = await fetch(new URL("/tts", SOVITS_URL), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(request),
+      signal: AbortSignal.timeout(SOVITS_TIMEOUT_MS),
+    });
+  } catch (error) {
+    const timedOut = error instanceof DOMException && error.name === "TimeoutError";
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? "";
+    if (!timedOut && !UNREACHABLE.has(cause)) {
+      // Connected, but the answer broke off before it was complete.
+      throw new DomainError("tts_failed", `GPT-SoVITS broke off while answering (${cause || (error as Error).message}).`, { detail: cause });
+    }
+    throw new DomainError(
+      "tts_unavailable",
+      timedOut ? `GPT-SoVITS at ${SOVITS_URL} did not answer within ${SOVITS_TIMEOUT_MS / 1000} s.` : `GPT-SoVITS is unreachable at ${SOVITS_URL}.`,
+      { host: SOVITS_URL },
+    );
+  }
+  if (!response.ok) {
+    const body = await response.text().catch(() => "");
+    let detail = body.slice(0, 300);
+    try {
+      const json = JSON.parse(body) as { message?: string; Exception?: string; detail?: unknown };
+      detail = [json.message, json.Exception].filter(Boolean).join(": ") || JSON.stringify(json.detail ?? json).slice(0, 300);
+    } catch {
+      // not JSON (a GET without languages answers 500 text/plain)
+    }
+    throw new DomainError("tts_failed", `GPT-SoVITS could not speak this (${response.status}): ${detail}`, { detail });
+  }
+  try {
+    const bytes = Buffer.from(await response.arrayBuffer());
+    if (bytes.length === 0) throw new Error("empty body");
+    return bytes;
+  } catch (error) {
+    // Headers came but the body broke off: the server failed mid-way.
+    throw new DomainError("tts_failed", `GPT-SoVITS broke off while sending the audio: ${(error as Error).message}`);
+  }
 }

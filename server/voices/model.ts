@@ -5,6 +5,21 @@ import { DEFAULT_VOICE_ID } from "@/server/db/presets";
 import { voices } from "@/server/db/schema";
 import { DomainError, notFound } from "@/server/errors";
 
+const PREVIEW_LINES = {
+  ko: "안녕하세요. 오늘은 어떤 이야기를 들려드릴까요?",
+  ja: "こんにちは。今日はどんなお話をしましょうか？",
+  zh: "你好！今天想听什么故事呢？",
+  en: "Hello! What story shall I tell you today?",
+} as const;
+
+/** What `voices.preview` says: a short greeting in the language of the voice's reference audio. */
+export function previewLine(promptLang: string) {
+  if (promptLang.endsWith("ko")) return PREVIEW_LINES.ko;
+  if (promptLang.endsWith("ja")) return PREVIEW_LINES.ja;
+  if (/zh|yue/.test(promptLang)) return PREVIEW_LINES.zh;
+  return PREVIEW_LINES.en;
+}
+
 /** Voices one viewer can use: the presets and their own. Others' voices are not found. */
 export class VoiceModel {
   constructor(

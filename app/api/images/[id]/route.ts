@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { getDb } from "@/server/db";
 import { images } from "@/server/db/schema";
+import { immutableBytesResponse } from "@/server/http/byte-range";
 
 /** Uploaded portraits. An id never changes its bytes, so browsers may keep them for a year. */
 export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }) {
@@ -12,13 +13,5 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
     .where(eq(images.id, id))
     .limit(1);
   if (!image) return new Response("Not found", { status: 404 });
-  const etag = `"${image.sha256}"`;
-  const headers = {
-    "Content-Type": image.contentType,
-    "Cache-Control": "public, max-age=31536000, immutable",
-    ETag: etag,
-    "X-Content-Type-Options": "nosniff",
-  };
-  if (request.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
-  return new Response(new Uint8Array(image.bytes), { headers: { ...headers, "Content-Length": String(image.bytes.length) } });
+  return immutableBytesResponse(request, { bytes: image.bytes, contentType: image.contentType, etag: image.sha256 });
 }
