@@ -60,3 +60,32 @@ test("a reply is read aloud in the character's voice, and reading can be stopped
   await expect(reply.getByTestId("speak")).toHaveAttribute("aria-pressed", "false");
   await expect(reply.getByTestId("message-text")).toContainText("오늘 항해 일지를 읽어 줄래?");
 });
+
+test("in realtime mode the character starts speaking while the reply is still being written", async ({ page, fakes }) => {
+  const chat = await new CharacterPage(page).open("preset-aria").then(() => new CharacterPage(page).startChat());
+  await page.getByTestId("open-settings").click();
+  await page.getByTestId("tts-mode").selectOption("realtime");
+  await expect(page.getByTestId("chat-settings")).toContainText("답장이 쓰이는 동안 문장마다 바로 말하기 시작해요");
+  await page.getByTestId("chat-settings").getByRole("button", { name: "닫기" }).click();
+
+  const unique = crypto.randomUUID().slice(0, 6);
+  await fakes.ollama({
+    tokenDelayMs: 120,
+    reply: `*계기판을 확인하며* 항로는 안정적이에요 ${unique}. 연료도 충분하고요. 다음 정거장까지 사흘이면 도착해요. 그때까지 쉬셔도 좋아요.`,
+  });
+  const firstAudio = page.waitForResponse((response) => audioResponse(response.url()));
+  await chat.send("항해 상황을 알려 줘");
+  await firstAudio;
+  // The first sentence is already heard while the reply is still streaming.
+  await expect(page.getByTestId("typing")).toBeVisible();
+  await chat.waitForReplyDone();
+  const speak = chat.lastReply().getByTestId("speak");
+  await expect(speak).toHaveAttribute("aria-pressed", "true");
+  await speak.click();
+  await expect(speak).toHaveAttribute("aria-pressed", "false");
+
+  // Its sentences stay with the reply: played again from the stored clips.
+  await page.reload();
+  await chat.lastReply().getByTestId("speak").click();
+  await expect(chat.lastReply().getByTestId("speak")).toHaveAttribute("aria-pressed", "true");
+});

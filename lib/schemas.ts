@@ -23,6 +23,7 @@ export const scenarioSchema = z.object({
 export type Scenario = z.infer<typeof scenarioSchema>;
 
 export const ttsModes = ["realtime", "delayed", "on_click", "off"] as const;
+export type TtsMode = (typeof ttsModes)[number];
 
 const sessionSettingsFields = z.object({
   temperature: z.number().min(0).max(2),

@@ -9,6 +9,7 @@ import { describeError } from "@/lib/app-error";
 import { LIMITS } from "@/lib/schemas";
 import { spokenText } from "@/lib/speech/sentences";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc/react";
+import type { ReplyEvent } from "@/server/chat/live-reply";
 import { DEFAULT_PORTRAIT } from "../character-card";
 import { ArrowLeftIcon, SlidersIcon } from "../icons";
 import { useI18n } from "../i18n-provider";
@@ -41,6 +42,13 @@ export function ChatRoom({ sessionId, historyLimit, character }: Props) {
   // Prefetched by the page; fetched again when the title is generated or the settings change.
   const chat = useQuery(trpc.sessions.get.queryOptions({ id: sessionId }));
   const title = chat.data?.session.title ?? null;
+  // Speech in the character's voice: by itself as the reply is written ("realtime"), after it
+  // ("delayed"), or from each reply's button; "off" turns it off, buttons included.
+  const speech = useSpeech();
+  const { stop: stopSpeech } = speech;
+  const voiceId = chat.data?.voiceId;
+  const settings = chat.data?.session.settings;
+  const speechOn = settings !== undefined && settings.ttsMode !== "off";
   const model = chat.data?.session.model ?? "";
   const historyOptions = trpc.sessions.messages.infiniteQueryOptions(
     { sessionId, limit: historyLimit },
@@ -84,13 +92,21 @@ export function ChatRoom({ sessionId, historyLimit, character }: Props) {
   const fail = (error: unknown) => setActionError(describeError(error, t));
 
   /** One event of the reply `messageId`, from whichever connection carries it. */
-  const apply = (messageId: string, event: { type: string; text?: string; turns?: number }) => {
+  const apply = (messageId: string, event: ReplyEvent, via: LiveState["via"]) => {
+    if (event.type === "audio") return speech.enqueue(messageId, event.index, event.url);
+    if (event.type === "speech_error") return speech.fail(messageId, { message: event.message, data: { appCode: event.code } });
     if (event.type === "delta" || event.type === "notice") {
       setLive((current) => {
         const base = current?.messageId === messageId ? current : { messageId, text: "", summarized: null, via: "subscription" as const, from: 0 };
-        return event.type === "delta" ? { ...base, text: base.text + (event.text ?? "") } : { ...base, summarized: event.turns ?? null };
+        return event.type === "delta" ? { ...base, text: base.text + event.text } : { ...base, summarized: event.turns };
       });
       return;
+    }
+    // Over a resumed subscription the stream is left at this point: no more sentences will come.
+    if (via === "subscription") speech.close(messageId);
+    if (event.type === "done" && event.status === "complete" && settings?.ttsMode === "delayed" && voiceId) {
+      const text = spokenText(event.content);
+      if (text) setTimeout(() => speech.play(messageId, text, voiceId), settings.ttsDelayMs);
     }
     void refreshHistory().then(() => setLive(null));
     refreshSidebar();
@@ -103,11 +119,13 @@ export function ChatRoom({ sessionId, historyLimit, character }: Props) {
     try {
       for await (const { event } of events) {
         finished ||= event.type === "done" || event.type === "error";
-        apply(messageId, event);
+        apply(messageId, event, "send");
       }
     } catch {
       // The connection dropped: below, the subscription continues from the text already shown.
     }
+    // The stream ends after the reply's last sentence was spoken.
+    speech.close(messageId);
     if (!finished) {
       setLive((current) => (current?.messageId === messageId ? { ...current, via: "subscription", from: current.text.length } : current));
     }
@@ -123,7 +141,7 @@ export function ChatRoom({ sessionId, historyLimit, character }: Props) {
             followId && current?.messageId !== followId ? { messageId: followId, text: "", summarized: null, via: "subscription", from: 0 } : current,
           ),
         onData: ({ data: event }) => {
-          if (followId) apply(followId, event);
+          if (followId) apply(followId, event, "subscription");
         },
       },
     ),
@@ -162,12 +180,6 @@ export function ChatRoom({ sessionId, historyLimit, character }: Props) {
 
   const busy = followId !== null || send.isPending || retry.isPending || regenerate.isPending || edit.isPending;
 
-  // Replies read aloud on request, in the character's voice (narration left out).
-  const speech = useSpeech();
-  const { stop: stopSpeech } = speech;
-  const voiceId = chat.data?.voiceId;
-  // "off" turns speech off for the chat, the play buttons included.
-  const speechOn = chat.data?.session.settings.ttsMode !== "off";
   // A new reply being written (sent, regenerated, edited) silences the old one.
   useEffect(() => {
     if (followId) stopSpeech();
@@ -211,7 +223,12 @@ export function ChatRoom({ sessionId, historyLimit, character }: Props) {
         message.role === "assistant" && message.status !== "streaming" && voiceId && speechOn && spokenText(message.content)
           ? {
               playing: speech.playing === message.id,
-              toggle: () => (speech.playing === message.id ? speech.stop() : void speech.play(message.id, spokenText(message.content), voiceId)),
+              toggle: () => {
+                if (speech.playing === message.id) return speech.stop();
+                // A reply spoken as it was written replays its own sentences.
+                if (message.audio.length > 0) return speech.playUrls(message.id, message.audio.map((clip) => clip.url));
+                speech.play(message.id, spokenText(message.content), voiceId);
+              },
             }
           : undefined,
     };

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { describeError } from "@/lib/app-error";
+import { ttsModes, type TtsMode } from "@/lib/schemas";
 import { useTRPC } from "@/lib/trpc/react";
 import { CloseIcon } from "../icons";
 import { useI18n } from "../i18n-provider";
@@ -20,6 +21,7 @@ export function ChatSettings({ sessionId, onClose }: { sessionId: string; onClos
   const current = session.data?.session;
   const [temperature, setTemperature] = useState<number | null>(null);
   const [maxTokens, setMaxTokens] = useState<number | null>(null);
+  const [ttsDelayMs, setTtsDelayMs] = useState<number | null>(null);
   const update = useMutation(
     trpc.sessions.update.mutationOptions({
       onSuccess: async () => {
@@ -101,6 +103,44 @@ export function ChatSettings({ sessionId, onClose }: { sessionId: string; onClos
               data-testid="max-tokens"
             />
           </div>
+          <div>
+            <label className="label" htmlFor="chat-tts-mode">
+              {t("settings.ttsMode")}
+            </label>
+            <select
+              id="chat-tts-mode"
+              className="field"
+              value={current.settings.ttsMode}
+              onChange={(event) => update.mutate({ id: sessionId, settings: { ttsMode: event.target.value as TtsMode } })}
+              data-testid="tts-mode"
+            >
+              {ttsModes.map((mode) => (
+                <option key={mode} value={mode}>
+                  {t(`settings.tts.${mode}`)}
+                </option>
+              ))}
+            </select>
+            <p className="mt-1 text-xs text-zinc-500">{t(`settings.ttsHint.${current.settings.ttsMode}`)}</p>
+          </div>
+          {current.settings.ttsMode === "delayed" && (
+            <div>
+              <label className="label" htmlFor="chat-tts-delay">
+                {t("settings.ttsDelay")}
+              </label>
+              <input
+                id="chat-tts-delay"
+                type="number"
+                min={0}
+                max={10}
+                step={0.5}
+                value={(ttsDelayMs ?? current.settings.ttsDelayMs) / 1000}
+                onChange={(event) => setTtsDelayMs(Math.round(Math.min(10, Math.max(0, Number(event.target.value))) * 1000))}
+                onBlur={() => ttsDelayMs !== null && update.mutate({ id: sessionId, settings: { ttsDelayMs } })}
+                className="field"
+                data-testid="tts-delay"
+              />
+            </div>
+          )}
           {update.error && <p className="text-sm text-rose-400">{describeError(update.error, t)}</p>}
           {stats.data && (
             <dl className="grid grid-cols-2 gap-x-3 gap-y-2 rounded-xl border border-white/[0.06] p-3 text-xs" data-testid="chat-stats">

@@ -38,7 +38,7 @@ export function VoiceManager() {
     pending: preview.isPending && preview.variables?.voiceId === voice.id,
     toggle: () => {
       if (speech.playing === voice.id) return speech.stop();
-      preview.mutate({ voiceId: voice.id }, { onSuccess: ({ url, text }) => void speech.play(voice.id, text, voice.id, { url }) });
+      preview.mutate({ voiceId: voice.id }, { onSuccess: ({ url }) => speech.playUrls(voice.id, [url]) });
     },
   });
   const listenError = preview.error ?? speech.error?.error;

@@ -290,6 +290,17 @@ export const en = {
   "speech.stop": "Stop reading",
   "speech.preview": "Listen",
   "speech.previewLabel": "Listen to {name}",
+
+  "settings.ttsMode": "Speech",
+  "settings.tts.realtime": "While writing (realtime)",
+  "settings.tts.delayed": "After the reply",
+  "settings.tts.on_click": "When I press play",
+  "settings.tts.off": "Off",
+  "settings.ttsHint.realtime": "The character starts speaking while the reply is still being written, sentence by sentence.",
+  "settings.ttsHint.delayed": "The whole reply is read aloud once it is written.",
+  "settings.ttsHint.on_click": "Each reply has a button that reads it aloud.",
+  "settings.ttsHint.off": "No speech in this chat.",
+  "settings.ttsDelay": "Wait before speaking (seconds)",
 } as const;
 
 export type MessageKey = keyof typeof en;

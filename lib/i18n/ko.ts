@@ -291,4 +291,15 @@ export const ko: Record<MessageKey, string> = {
   "speech.stop": "읽기 멈추기",
   "speech.preview": "미리 듣기",
   "speech.previewLabel": "{name} 미리 듣기",
+
+  "settings.ttsMode": "음성",
+  "settings.tts.realtime": "쓰는 동안 말하기 (실시간)",
+  "settings.tts.delayed": "답장이 끝난 뒤 말하기",
+  "settings.tts.on_click": "재생 버튼을 누를 때",
+  "settings.tts.off": "끄기",
+  "settings.ttsHint.realtime": "답장이 쓰이는 동안 문장마다 바로 말하기 시작해요.",
+  "settings.ttsHint.delayed": "답장이 다 쓰이면 전체를 읽어 줘요.",
+  "settings.ttsHint.on_click": "답장마다 소리 내어 읽기 버튼이 생겨요.",
+  "settings.ttsHint.off": "이 대화에서는 음성을 쓰지 않아요.",
+  "settings.ttsDelay": "말하기 전 기다리기 (초)",
 };

@@ -9,6 +9,7 @@ import { LiveReply, liveReplies, type FinalEvent, type ReplyStats } from "./live
 import { summariseTurns } from "./memory";
 import { buildChatMessages, buildSystemPrompt, type PromptTurn } from "./prompt";
 import { heartbeatMs, releaseSlot, releaseSlotStatement, renewSlot } from "./slots";
+import { ReplySpeaker, speakingVoice } from "./speaker";
 import { generateTitle } from "./title";
 
 /** How often a growing reply is written to the database, so a crash loses at most this much. */
@@ -101,7 +102,7 @@ async function preparePrompt(db: Database, job: ReplyJob, live: LiveReply) {
   const available = budget.prompt - estimateTokens(system, scale) - estimateTokens(summary, scale);
   const recent = recentTurnsThatFit(turns, available, scale);
   const prompt = buildChatMessages({ character, scenario: session.scenario, userName: job.userName, summary, turns: recent });
-  return { session, prompt, window, estimate: estimateMessages(prompt) };
+  return { session, character, prompt, window, estimate: estimateMessages(prompt) };
 }
 
 async function isFirstExchange(db: Database, sessionId: string) {
@@ -152,9 +153,11 @@ export function startReply(db: Database, job: ReplyJob) {
   liveReplies.set(reply.id, live);
   let stopped = false;
   let abortUpstream: (() => void) | null = null;
+  let speaker: ReplySpeaker | null = null;
   stopRequests.set(reply.id, () => {
     stopped = true;
     abortUpstream?.();
+    speaker?.cancel();
   });
   const heartbeat = setInterval(() => void renewSlot(db, reply.id).catch(() => {}), heartbeatMs());
   heartbeat.unref();
@@ -190,7 +193,11 @@ export function startReply(db: Database, job: ReplyJob) {
     let idle: ReturnType<typeof setTimeout> | undefined;
     let timedOut = false;
     try {
-      const { session, prompt, window, estimate } = await preparePrompt(db, job, live);
+      const { session, character, prompt, window, estimate } = await preparePrompt(db, job, live);
+      if (session.settings.ttsMode === "realtime" && !stopped) {
+        const voice = await speakingVoice(db, character.voiceId);
+        if (voice) speaker = new ReplySpeaker(db, voice, live, reply.id);
+      }
       if (stopped) return finishWith({ type: "done", status: "stopped", content: "", stats: stats(usage) });
       const stream = await streamChat({
         model: session.model,
@@ -217,6 +224,7 @@ export function startReply(db: Database, job: ReplyJob) {
         if (text) {
           firstTokenAt ??= performance.now();
           live.append(text);
+          speaker?.push(text);
           if (performance.now() - lastFlushed >= FLUSH_INTERVAL_MS) flush();
         }
         if (chunk.done) usage = { promptTokens: chunk.prompt_eval_count, completionTokens: chunk.eval_count, evalNs: chunk.eval_duration };
@@ -225,11 +233,14 @@ export function startReply(db: Database, job: ReplyJob) {
       // The real prompt size corrects this chat's token estimates from now on.
       const tokenScale = usage.promptTokens ? updateScale(session.tokenScale, usage.promptTokens, estimate) : null;
       const status = stopped ? "stopped" : "complete";
+      if (status === "complete") speaker?.finish();
+      else speaker?.cancel();
       await finishWith({ type: "done", status, content: live.text, stats: stats(usage) }, tokenScale);
       // The reply is saved: naming the chat can no longer change how it ended.
       if (status === "complete" && !session.title) void nameChat(session).catch((error: unknown) => console.warn("[chat] could not name the chat", error));
     } catch (error) {
       clearTimeout(idle);
+      speaker?.cancel();
       if (stopped) return finishWith({ type: "done", status: "stopped", content: live.text, stats: stats(usage) });
       const domain = timedOut
         ? new DomainError("llm_timeout", `The language model stopped answering for ${Math.round(env().OLLAMA_STREAM_IDLE_MS / 1000)} s.`)
@@ -260,7 +271,8 @@ export function startReply(db: Database, job: ReplyJob) {
     live.finish(event);
     stopRequests.delete(reply.id);
     // Readers attached now get the final event from memory; later ones read the database.
-    setTimeout(() => liveReplies.delete(reply.id), 5_000).unref();
+    // (After its speech, when it speaks: readers keep following it until then.)
+    void live.settled().then(() => setTimeout(() => liveReplies.delete(reply.id), 5_000).unref());
   };
 
   void run();

@@ -130,6 +130,7 @@ export class ChatService {
       timeToFirstTokenMs: null,
       durationMs: null,
       tokensPerSecond: null,
+      audio: [],
     } satisfies Partial<Message>;
     return {
       userMessage: {

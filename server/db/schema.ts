@@ -207,6 +207,13 @@ export const chatSessions = pgTable(
   (t) => [index("chat_sessions_user_recent_idx").on(t.userId, t.lastMessageAt.desc())],
 );
 
+/** One spoken sentence of a reply: what was said and where its audio is. */
+export interface SpokenClip {
+  index: number;
+  text: string;
+  url: string;
+}
+
 export const messageRole = pgEnum("message_role", ["user", "assistant", "system"]);
 export const messageStatus = pgEnum("message_status", ["complete", "streaming", "stopped", "error"]);
 
@@ -237,6 +244,8 @@ export const messages = pgTable(
     timeToFirstTokenMs: integer("ttft_ms"),
     durationMs: integer("duration_ms"),
     tokensPerSecond: real("tokens_per_second"),
+    /** the reply spoken sentence by sentence (realtime speech), in order, for replay */
+    audio: jsonb("audio").$type<SpokenClip[]>().notNull().default([]),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
