@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { CharacterPage } from "./pages/chat-room";
 import { expect, test } from "./support/test";
 
@@ -83,6 +84,15 @@ test("in realtime mode the character starts speaking while the reply is still be
   await expect(speak).toHaveAttribute("aria-pressed", "true");
   await speak.click();
   await expect(speak).toHaveAttribute("aria-pressed", "false");
+
+  // The whole reply can be kept as one file.
+  const download = page.waitForEvent("download");
+  await chat.lastReply().getByTestId("download-audio").click();
+  const file = await download;
+  expect(file.suggestedFilename()).toMatch(/\.wav$/);
+  const saved = await readFile((await file.path())!);
+  expect(saved.subarray(0, 4).toString("latin1")).toBe("RIFF");
+  expect(saved.length).toBeGreaterThan(44);
 
   // Its sentences stay with the reply: played again from the stored clips.
   await page.reload();

@@ -208,6 +208,8 @@ export function ChatRoom({ sessionId, historyLimit, character }: Props) {
   const last = visible.at(-1);
   const lastUserIndex = visible.findLastIndex((m) => m.role === "user");
 
+  const canSpeak = (message: StoredMessage) =>
+    message.role === "assistant" && message.status !== "streaming" && speechOn && spokenText(message.content) !== "";
   const actionsFor = (message: StoredMessage, index: number): BubbleActions => {
     const isLast = index === visible.length - 1 && !followId;
     return {
@@ -219,8 +221,9 @@ export function ChatRoom({ sessionId, historyLimit, character }: Props) {
           ? () => regenerate.mutate({ messageId: message.id })
           : undefined,
       swipe: isLast && message.swipeCount > 1 && !busy ? (direction) => swipe.mutate({ messageId: message.id, direction }) : undefined,
+      download: canSpeak(message) ? `/api/messages/${message.id}/audio` : undefined,
       speak:
-        message.role === "assistant" && message.status !== "streaming" && voiceId && speechOn && spokenText(message.content)
+        canSpeak(message) && voiceId
           ? {
               playing: speech.playing === message.id,
               toggle: () => {

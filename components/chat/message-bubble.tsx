@@ -5,7 +5,7 @@ import { useState } from "react";
 import { LIMITS } from "@/lib/schemas";
 import type { RouterOutputs } from "@/lib/trpc/react";
 import { DEFAULT_PORTRAIT } from "../character-card";
-import { CheckIcon, ChevronLeftIcon, ChevronRightIcon, CopyIcon, EditIcon, RefreshIcon, SpeakerIcon, StopSquareIcon, TrashIcon } from "../icons";
+import { CheckIcon, ChevronLeftIcon, ChevronRightIcon, CopyIcon, DownloadIcon, EditIcon, RefreshIcon, SpeakerIcon, StopSquareIcon, TrashIcon } from "../icons";
 import { useI18n } from "../i18n-provider";
 import { ConfirmDialog } from "../confirm-dialog";
 import { IconButton } from "../icon-button";
@@ -24,6 +24,8 @@ export interface BubbleActions {
   swipe?: (direction: "previous" | "next") => void;
   /** Reads the message aloud in the character's voice, or stops it when it is playing. */
   speak?: { playing: boolean; toggle: () => void };
+  /** Where the message's speech is downloaded as one file. */
+  download?: string;
 }
 
 export function MessageBubble({
@@ -66,6 +68,18 @@ export function MessageBubble({
         >
           {actions.speak.playing ? <StopSquareIcon /> : <SpeakerIcon />}
         </IconButton>
+      )}
+      {actions.download && (
+        <a
+          href={actions.download}
+          download
+          title={t("speech.download")}
+          aria-label={t("speech.download")}
+          className="grid size-8 place-items-center rounded-lg text-zinc-500 hover:bg-white/10 hover:text-zinc-100"
+          data-testid="download-audio"
+        >
+          <DownloadIcon />
+        </a>
       )}
       {actions.regenerate && (
         <IconButton label={t("chat.regenerate")} onClick={actions.regenerate} testId="regenerate">

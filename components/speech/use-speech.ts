@@ -2,22 +2,8 @@
 
 import { useMutation } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { splitSentences } from "@/lib/speech/sentences";
+import { speechChunks } from "@/lib/speech/chunks";
 import { useTRPC } from "@/lib/trpc/react";
-
-/** Text per synthesis: short enough that the first audio comes quickly, long enough to sound natural. */
-const CHUNK_CHARS = 300;
-
-/** Sentences grouped into pieces of at most CHUNK_CHARS (a longer sentence stays whole). */
-export function speechChunks(text: string): string[] {
-  const chunks: string[] = [];
-  for (const sentence of splitSentences(text)) {
-    const last = chunks.at(-1);
-    if (last !== undefined && last.length + 1 + sentence.length <= CHUNK_CHARS) chunks[chunks.length - 1] = `${last} ${sentence}`;
-    else chunks.push(sentence);
-  }
-  return chunks;
-}
 
 /** Something to play: audio that exists, or text still to be synthesised in a voice. */
 type Item = { url: string } | { text: string; voiceId: string };

@@ -301,6 +301,7 @@ export const en = {
   "settings.ttsHint.on_click": "Each reply has a button that reads it aloud.",
   "settings.ttsHint.off": "No speech in this chat.",
   "settings.ttsDelay": "Wait before speaking (seconds)",
+  "speech.download": "Download the audio",
 } as const;
 
 export type MessageKey = keyof typeof en;

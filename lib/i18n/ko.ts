@@ -302,4 +302,5 @@ export const ko: Record<MessageKey, string> = {
   "settings.ttsHint.on_click": "답장마다 소리 내어 읽기 버튼이 생겨요.",
   "settings.ttsHint.off": "이 대화에서는 음성을 쓰지 않아요.",
   "settings.ttsDelay": "말하기 전 기다리기 (초)",
+  "speech.download": "음성 파일 받기",
 };

@@ -1,10 +1,12 @@
-import { eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
+import { speechChunks } from "@/lib/speech/chunks";
 import { SentenceSplitter, spokenText } from "@/lib/speech/sentences";
 import type { Database } from "@/server/db";
 import { DEFAULT_VOICE_ID } from "@/server/db/presets";
-import { messages, voices, type SpokenClip } from "@/server/db/schema";
-import { DomainError } from "@/server/errors";
+import { audioClips, characters, chatSessions, messages, voices, type SpokenClip } from "@/server/db/schema";
+import { DomainError, notFound } from "@/server/errors";
 import { speak } from "@/server/tts/speech";
+import { joinWavs } from "@/server/tts/wav";
 import type { LiveReply } from "./live-reply";
 
 /** The voice a character speaks with: its own (whoever owns it), or the app's default. */
@@ -88,4 +90,34 @@ export class ReplySpeaker {
       this.live.stopSpeaking();
     }
   }
+}
+
+/**
+ * A whole reply as one WAV file, for download: its realtime sentences when it has them, otherwise
+ * spoken now in its character's voice, cut the way the player cuts it (so what was played comes
+ * from the cache). Only the owner of the chat gets it.
+ */
+export async function replyAudio(db: Database, userId: string, messageId: string) {
+  const [row] = await db
+    .select({ message: messages, voiceId: characters.voiceId, characterName: characters.name })
+    .from(messages)
+    .innerJoin(chatSessions, eq(chatSessions.id, messages.sessionId))
+    .innerJoin(characters, eq(characters.id, chatSessions.characterId))
+    .where(and(eq(messages.id, messageId), eq(chatSessions.userId, userId)))
+    .limit(1);
+  if (!row || row.message.role !== "assistant") throw notFound("Message");
+  if (row.message.status === "streaming") throw new DomainError("reply_in_progress", "The reply is still being written.");
+  let keys = row.message.audio.map((clip) => clip.url.split("/").at(-1)!);
+  if (keys.length === 0) {
+    const voice = await speakingVoice(db, row.voiceId);
+    const pieces = speechChunks(spokenText(row.message.content));
+    if (!voice || pieces.length === 0) throw new DomainError("bad_input", "This reply has nothing to say aloud.");
+    keys = [];
+    for (const piece of pieces) keys.push((await speak(db, voice, piece, "wav")).key);
+  }
+  const clips = await db.select({ key: audioClips.key, bytes: audioClips.bytes }).from(audioClips).where(inArray(audioClips.key, keys));
+  const byKey = new Map(clips.map((clip) => [clip.key, clip.bytes]));
+  const joined = joinWavs(keys.map((key) => byKey.get(key) ?? Buffer.alloc(0)));
+  if (!joined) throw new DomainError("tts_failed", "The reply's audio could not be joined into one file.");
+  return { bytes: joined, characterName: row.characterName, createdAt: row.message.createdAt };
 }

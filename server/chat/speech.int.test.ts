@@ -6,8 +6,10 @@ import { createUser, testDatabase } from "@/e2e/support/test-db";
 import type { SessionSettings } from "@/lib/schemas";
 import { messages } from "@/server/db/schema";
 import { SessionModel } from "@/server/sessions/model";
+import { readWav } from "@/server/tts/wav";
 import type { PositionedEvent } from "./live-reply";
 import { ChatService } from "./service";
+import { replyAudio } from "./speaker";
 
 let ollama: FakeOllama;
 let sovits: FakeSovits;
@@ -34,7 +36,7 @@ beforeEach(() => {
 async function chatWith(settings: Partial<SessionSettings>) {
   const user = await createUser(db);
   const session = await new SessionModel(db, user.id).create({ characterId: "preset-aria", settings });
-  return { session, chat: new ChatService(db, user) };
+  return { user, session, chat: new ChatService(db, user) };
 }
 
 async function readAll(events: AsyncIterable<PositionedEvent>) {
@@ -104,5 +106,35 @@ describe("realtime speech", () => {
       expect(events.some((e) => e.type === "audio")).toBe(false);
       expect(ttsTexts()).toEqual([]);
     }
+  });
+});
+
+describe("a reply's audio as one file", () => {
+  it("joins a realtime reply's sentences, and speaks any other reply (once: then from the cache)", async () => {
+    const realtime = await chatWith({ ttsMode: "realtime" });
+    const spoken = await realtime.chat.send({ sessionId: realtime.session.id, clientId: crypto.randomUUID(), text: "파일로 줘" });
+    await readAll(realtime.chat.follow(spoken.reply.id, 0));
+    sovits.reset();
+    const joined = await replyAudio(db, realtime.user.id, spoken.reply.id);
+    const wav = readWav(joined.bytes);
+    expect(wav).toMatchObject({ channels: 1, bitsPerSample: 16 });
+    expect(joined.characterName).toBe("아리아");
+    expect(ttsTexts()).toEqual([]); // the stored sentences, not spoken again
+
+    const unique = `이 답장은 버튼으로만 들어요 ${crypto.randomUUID().slice(0, 8)}. 두 번째 문장이에요!`;
+    ollama.setBehaviour({ reply: unique });
+    const onClick = await chatWith({ ttsMode: "on_click" });
+    const quiet = await onClick.chat.send({ sessionId: onClick.session.id, clientId: crypto.randomUUID(), text: "조용히" });
+    await readAll(onClick.chat.follow(quiet.reply.id, 0));
+    const first = await replyAudio(db, onClick.user.id, quiet.reply.id);
+    expect(readWav(first.bytes)?.data.length).toBeGreaterThan(0);
+    expect(ttsTexts()).toEqual([unique]);
+    const again = await replyAudio(db, onClick.user.id, quiet.reply.id);
+    expect(again.bytes).toEqual(first.bytes);
+    expect(ttsTexts()).toHaveLength(1);
+
+    // Someone else's reply does not exist for you; a user message has no speech.
+    await expect(replyAudio(db, realtime.user.id, quiet.reply.id)).rejects.toMatchObject({ code: "not_found" });
+    await expect(replyAudio(db, onClick.user.id, quiet.userMessage.id)).rejects.toMatchObject({ code: "not_found" });
   });
 });
