@@ -54,12 +54,12 @@ test("a reply is read aloud in the character's voice, and reading can be stopped
 
   // A new reply can't be spoken while it fails: the chat says so in a sentence, the reply stays.
   await chat.send("오늘 항해 일지를 읽어 줄래?");
-  await chat.waitForReplyDone();
   const reply = chat.lastReply();
+  await expect(reply.getByTestId("message-text")).toContainText("오늘 항해 일지를 읽어 줄래?");
+  await chat.waitForReplyDone();
   await reply.getByTestId("speak").click();
   await expect(page.getByTestId("send-error")).toContainText("음성 서버가 이 문장을 읽지 못했어요");
   await expect(reply.getByTestId("speak")).toHaveAttribute("aria-pressed", "false");
-  await expect(reply.getByTestId("message-text")).toContainText("오늘 항해 일지를 읽어 줄래?");
 });
 
 test("in realtime mode the character starts speaking while the reply is still being written", async ({ page, fakes }) => {
@@ -77,6 +77,7 @@ test("in realtime mode the character starts speaking while the reply is still be
   const firstAudio = page.waitForResponse((response) => audioResponse(response.url()));
   await chat.send("항해 상황을 알려 줘");
   await firstAudio;
+  await expect(chat.lastReply().getByTestId("message-text")).toContainText("항로는 안정적이에요");
   // The first sentence is already heard while the reply is still streaming.
   await expect(page.getByTestId("typing")).toBeVisible();
   await chat.waitForReplyDone();
