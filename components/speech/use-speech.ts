@@ -70,6 +70,8 @@ export function useSpeech() {
             .catch(() => {});
           await new Promise<void>((resolve, reject) => {
             element.onended = () => resolve();
+            // Stopped from outside: this run ends here.
+            element.onpause = () => !alive() && resolve();
             element.onerror = () => reject(new Error("the audio could not be played"));
             element.play().catch(reject);
           });
