@@ -1,22 +1,15 @@
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callersOn, type TestUser } from "@/e2e/support/test-caller";
 import { createUser, testDatabase } from "@/e2e/support/test-db";
 import { base64Json, cardPng, fullV2Card } from "@/server/cards/test-cards";
 import type { CharacterInput } from "@/lib/schemas";
-import { createCaller } from "./root";
 
 const { db, sql } = testDatabase();
 afterAll(() => sql.end());
 
-type TestUser = { id: string; name: string | null; email: string | null };
 
-function callerFor(user: TestUser | null) {
-  return createCaller({
-    db,
-    headers: new Headers(),
-    session: user ? { user: { id: user.id, name: user.name, email: user.email }, expires: new Date(Date.now() + 3_600_000).toISOString() } : null,
-  });
-}
+const callerFor = callersOn(db);
 
 let owner: TestUser;
 let other: TestUser;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callersOn } from "@/e2e/support/test-caller";
 import { createUser, testDatabase } from "@/e2e/support/test-db";
 import { freePort } from "@/e2e/support/ports";
-import { createCaller } from "./root";
 
 const { db, sql } = testDatabase();
 
@@ -12,13 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => sql.end());
 
-function callerFor(user: { id: string; name: string | null; email: string | null } | null) {
-  return createCaller({
-    db,
-    headers: new Headers(),
-    session: user ? { user: { id: user.id, name: user.name, email: user.email }, expires: new Date(Date.now() + 3_600_000).toISOString() } : null,
-  });
-}
+const callerFor = callersOn(db);
 
 describe("characters", () => {
   it("shows at least four Korean presets to everyone, signed in or not", async () => {

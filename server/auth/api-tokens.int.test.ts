@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { callersOn } from "@/e2e/support/test-caller";
 import { createUser, testDatabase } from "@/e2e/support/test-db";
 import { createCaller } from "@/server/api/root";
 import { createTRPCContext } from "@/server/api/trpc";
@@ -20,14 +21,7 @@ afterAll(async () => {
 });
 
 /** A caller signed in through the app (the session cookie). */
-function inApp(user: User) {
-  return createCaller({
-    db,
-    headers: new Headers(),
-    via: "browser",
-    session: { user: { id: user.id, name: user.name, email: user.email }, expires: new Date(Date.now() + 3_600_000).toISOString() },
-  });
-}
+const inApp = callersOn(db);
 
 /** A caller as a script sends it: only an Authorization header. */
 async function withHeader(authorization: string) {
@@ -84,6 +78,6 @@ describe("personal API tokens", () => {
     for (let i = 0; i < 20; i++) await inApp(user).apiTokens.create({ name: `토큰 ${i}` });
     await expect(inApp(user).apiTokens.create({ name: "스물한 번째" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
     expect(await inApp(user).apiTokens.list()).toHaveLength(20);
-    await expect(createCaller({ db, headers: new Headers(), session: null }).apiTokens.list()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(inApp(null).apiTokens.list()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callersOn } from "@/e2e/support/test-caller";
 import { createUser, testDatabase } from "@/e2e/support/test-db";
 import { freePort } from "@/e2e/support/ports";
-import { createCaller } from "@/server/api/root";
 import { messages } from "@/server/db/schema";
 
 const { db, sql } = testDatabase();
@@ -10,13 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => sql.end());
 
-type TestUser = { id: string; name: string | null; email: string | null };
-const callerFor = (user: TestUser | null) =>
-  createCaller({
-    db,
-    headers: new Headers(),
-    session: user ? { user: { id: user.id, name: user.name, email: user.email }, expires: new Date(Date.now() + 3_600_000).toISOString() } : null,
-  });
+const callerFor = callersOn(db);
 
 async function addTurns(sessionId: string, pairs: [string, string][]) {
   for (const [user, assistant] of pairs) {

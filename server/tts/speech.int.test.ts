@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeSovits, type FakeSovits } from "@/e2e/fakes/sovits";
+import { callersOn } from "@/e2e/support/test-caller";
 import { createUser, testDatabase } from "@/e2e/support/test-db";
-import { createCaller } from "@/server/api/root";
 import { audioClips } from "@/server/db/schema";
 import { eq } from "drizzle-orm";
 import { immutableBytesResponse } from "@/server/http/byte-range";
@@ -23,13 +23,7 @@ afterAll(async () => {
   await sql.end();
 });
 
-function callerFor(user: User | null) {
-  return createCaller({
-    db,
-    headers: new Headers(),
-    session: user ? { user: { id: user.id, name: user.name, email: user.email }, expires: new Date(Date.now() + 3_600_000).toISOString() } : null,
-  });
-}
+const callerFor = callersOn(db);
 
 const ttsRequests = () => sovits.requests.filter((r) => r.path === "/tts");
 const keyOf = (url: string) => url.split("/").at(-1)!;
