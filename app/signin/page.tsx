@@ -4,6 +4,7 @@ import { redirect } from "next/navigation";
 import { auth, signInMethods } from "@/server/auth";
 import { devSignInAction, googleSignInAction } from "@/server/actions";
 import { getI18n } from "@/server/i18n";
+import { ErrorNote } from "@/components/error-note";
 
 export async function generateMetadata(): Promise<Metadata> {
   const { t } = await getI18n();
@@ -23,9 +24,9 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
         <h1 className="text-2xl font-extrabold tracking-tight">{t("signin.title")}</h1>
         <p className="mt-2 text-sm leading-relaxed text-zinc-400">{t("signin.body")}</p>
         {params.error && (
-          <p className="mt-4 rounded-lg bg-rose-500/10 px-3 py-2 text-sm text-rose-300" role="alert">
+          <ErrorNote className="mt-4">
             {t("signin.failed")}
-          </p>
+          </ErrorNote>
         )}
 
         {methods.google && (

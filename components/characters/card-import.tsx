@@ -9,6 +9,7 @@ import { useTRPC } from "@/lib/trpc/react";
 import { useI18n } from "../i18n-provider";
 import { UploadIcon } from "../icons";
 import { readFileAsBase64 } from "./files";
+import { ErrorNote } from "../error-note";
 
 /** Drop or pick a Character Card (PNG or JSON, V1/V2/V3); it becomes a new private character. */
 export function CardImport() {
@@ -61,9 +62,9 @@ export function CardImport() {
       </div>
       <input ref={input} type="file" accept=".png,.json,image/png,application/json" className="hidden" onChange={(e) => void take(e.target.files?.[0])} data-testid="import-input" />
       {error && (
-        <p className="mt-4 rounded-lg bg-rose-500/10 px-3 py-2 text-sm text-rose-300" role="alert" data-testid="import-error">
+        <ErrorNote className="mt-4" testId="import-error">
           {error}
-        </p>
+        </ErrorNote>
       )}
     </div>
   );

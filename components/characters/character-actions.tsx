@@ -11,6 +11,7 @@ import { usePopover } from "../hooks/use-popover";
 import { useI18n } from "../i18n-provider";
 import { ChevronDownIcon, CopyIcon, DownloadIcon, EditIcon, TrashIcon } from "../icons";
 import { downloadBase64 } from "./files";
+import { ErrorNote } from "../error-note";
 
 type CardFormat = "png" | "json";
 
@@ -80,9 +81,9 @@ export function CharacterActions({ id, name, isOwner, signedIn }: { id: string; 
         )}
       </div>
       {error && (
-        <p className="mt-3 rounded-lg bg-rose-500/10 px-3 py-2 text-sm text-rose-300" role="alert">
+        <ErrorNote className="mt-3">
           {error}
-        </p>
+        </ErrorNote>
       )}
       {confirming && (
         <ConfirmDialog

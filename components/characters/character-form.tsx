@@ -12,6 +12,7 @@ import { DEFAULT_PORTRAIT } from "../character-card";
 import { useI18n } from "../i18n-provider";
 import { ChevronRightIcon, CloseIcon, PlusIcon } from "../icons";
 import { readFileAsBase64 } from "./files";
+import { ErrorNote } from "../error-note";
 
 export type CharacterDraft = CharacterInput & { imageUrl: string | null };
 
@@ -299,9 +300,9 @@ export function CharacterForm({ characterId, initial }: { characterId?: string; 
         </label>
 
         {saveError && (
-          <p className="rounded-lg bg-rose-500/10 px-3 py-2 text-sm text-rose-300" role="alert" data-testid="form-error">
+          <ErrorNote testId="form-error">
             {describeError(saveError, t)}
-          </p>
+          </ErrorNote>
         )}
         {/* On phones the buttons stay in reach at the bottom of the screen while the long form scrolls. */}
         <div className="sticky bottom-0 z-10 -mx-4 flex gap-2 border-t border-white/[0.06] bg-ink-950/90 px-4 py-3 backdrop-blur sm:-mx-6 sm:px-6 md:static md:mx-0 md:border-0 md:bg-transparent md:p-0 md:backdrop-blur-none">

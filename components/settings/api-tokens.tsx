@@ -8,6 +8,7 @@ import { useTRPC, type RouterOutputs } from "@/lib/trpc/react";
 import { ConfirmDialog } from "../confirm-dialog";
 import { useI18n } from "../i18n-provider";
 import { CheckIcon, CopyIcon, PlusIcon, TrashIcon } from "../icons";
+import { ErrorNote } from "../error-note";
 
 type Token = RouterOutputs["apiTokens"]["list"][number];
 
@@ -83,9 +84,9 @@ export function ApiTokens() {
       </form>
 
       {error && (
-        <p className="mt-3 rounded-lg bg-rose-500/10 px-3 py-2 text-sm text-rose-300" role="alert">
+        <ErrorNote className="mt-3">
           {describeError(error, t)}
-        </p>
+        </ErrorNote>
       )}
 
       {fresh && (

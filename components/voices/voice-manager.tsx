@@ -10,6 +10,7 @@ import { ConfirmDialog } from "../confirm-dialog";
 import { useI18n } from "../i18n-provider";
 import { EditIcon, PlusIcon, SpeakerIcon, StopSquareIcon, TrashIcon } from "../icons";
 import { useSpeech } from "../speech/use-speech";
+import { ErrorNote } from "../error-note";
 
 type Voice = RouterOutputs["voices"]["list"]["voices"][number];
 
@@ -69,14 +70,14 @@ export function VoiceManager() {
           />
         )}
         {listenError ? (
-          <p className="mt-3 rounded-lg bg-rose-500/10 px-3 py-2 text-sm text-rose-300" role="alert" data-testid="voice-listen-error">
+          <ErrorNote className="mt-3" testId="voice-listen-error">
             {describeError(listenError, t)}
-          </p>
+          </ErrorNote>
         ) : null}
         {remove.error && (
-          <p className="mt-3 rounded-lg bg-rose-500/10 px-3 py-2 text-sm text-rose-300" role="alert">
+          <ErrorNote className="mt-3">
             {describeError(remove.error, t)}
-          </p>
+          </ErrorNote>
         )}
         <ul className="mt-4 space-y-2" data-testid="my-voices">
           {mine.length === 0 && !editing && <li className="card p-5 text-sm text-zinc-500">{t("voices.none")}</li>}
@@ -280,9 +281,9 @@ function VoiceForm({ voiceId, initial, onDone }: { voiceId: string | null; initi
         </label>
       </div>
       {error && Object.keys(fieldErrors).every((field) => !shownInline.includes(field)) && (
-        <p className="rounded-lg bg-rose-500/10 px-3 py-2 text-sm text-rose-300" role="alert">
+        <ErrorNote>
           {describeError(error, t)}
-        </p>
+        </ErrorNote>
       )}
       <div className="flex gap-2">
         <button type="submit" className="btn-primary" disabled={create.isPending || update.isPending} data-testid="save-voice">
