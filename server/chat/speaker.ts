@@ -5,7 +5,7 @@ import type { Database } from "@/server/db";
 import { DEFAULT_VOICE_ID } from "@/server/db/presets";
 import { audioClips, characters, chatSessions, messages, voices, type SpokenClip } from "@/server/db/schema";
 import { DomainError, notFound } from "@/server/errors";
-import { speak } from "@/server/tts/speech";
+import { audioKeyOf, speak } from "@/server/tts/speech";
 import { joinWavs } from "@/server/tts/wav";
 import type { LiveReply } from "./live-reply";
 
@@ -107,7 +107,7 @@ export async function replyAudio(db: Database, userId: string, messageId: string
     .limit(1);
   if (!row || row.message.role !== "assistant") throw notFound("Message");
   if (row.message.status === "streaming") throw new DomainError("reply_in_progress", "The reply is still being written.");
-  let keys = row.message.audio.map((clip) => clip.url.split("/").at(-1)!);
+  let keys = row.message.audio.map((clip) => audioKeyOf(clip.url));
   if (keys.length === 0) {
     const voice = await speakingVoice(db, row.voiceId);
     const pieces = speechChunks(spokenText(row.message.content));

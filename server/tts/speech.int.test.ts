@@ -5,6 +5,7 @@ import { createUser, testDatabase } from "@/e2e/support/test-db";
 import { audioClips } from "@/server/db/schema";
 import { eq } from "drizzle-orm";
 import { immutableBytesResponse } from "@/server/http/byte-range";
+import { audioKeyOf } from "./speech";
 
 const { db, sql } = testDatabase();
 let sovits: FakeSovits;
@@ -26,7 +27,7 @@ afterAll(async () => {
 const callerFor = callersOn(db);
 
 const ttsRequests = () => sovits.requests.filter((r) => r.path === "/tts");
-const keyOf = (url: string) => url.split("/").at(-1)!;
+const keyOf = audioKeyOf;
 
 async function clip(key: string) {
   const [row] = await db.select().from(audioClips).where(eq(audioClips.key, key));

@@ -6,6 +6,8 @@ import { CONTENT_TYPES, synthesize, ttsRequest, type AudioFormat, type SovitsVoi
 
 /** Where a clip is served (app/api/audio/[key]). */
 export const audioUrl = (key: string) => `/api/audio/${key}`;
+/** The content key of an audioUrl. */
+export const audioKeyOf = (url: string) => url.slice(url.lastIndexOf("/") + 1);
 
 const holder = globalThis as unknown as { afSpeaking?: Map<string, Promise<void>> };
 /** Syntheses in progress in this process, by key: a second request for the same clip waits for the first. */
