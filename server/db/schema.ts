@@ -62,13 +62,22 @@ export const accounts = pgTable(
   (t) => [primaryKey({ columns: [t.provider, t.providerAccountId] }), index("accounts_user_idx").on(t.userId)],
 );
 
-export const authSessions = pgTable("auth_sessions", {
-  sessionToken: text("session_token").primaryKey(),
-  userId: text("user_id")
-    .notNull()
-    .references(() => users.id, { onDelete: "cascade" }),
-  expires: timestamp("expires", { withTimezone: true, mode: "date" }).notNull(),
-});
+/**
+ * Signed-in browser sessions. The session cookie is an Auth.js JWT that names one of these rows
+ * (its `sid`); a cookie whose row is gone is signed out, on every instance at once. Sign-out
+ * deletes the row, "sign out everywhere" all of the user's rows.
+ */
+export const authSessions = pgTable(
+  "auth_sessions",
+  {
+    sessionToken: text("session_token").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    expires: timestamp("expires", { withTimezone: true, mode: "date" }).notNull(),
+  },
+  (t) => [index("auth_sessions_user_idx").on(t.userId)],
+);
 
 export const verificationTokens = pgTable(
   "verification_tokens",
@@ -200,6 +209,11 @@ export const chatSessions = pgTable(
     summaryThroughSeq: bigint("summary_through_seq", { mode: "number" }),
     /** real prompt tokens (Ollama's prompt_eval_count) ÷ our estimate, learned per chat */
     tokenScale: real("token_scale"),
+    /**
+     * The character as it was when the chat started. The chat follows the live character while
+     * its user may still see it; once the owner makes it private or deletes it, this is used.
+     */
+    characterSnapshot: jsonb("character_snapshot").$type<CharacterSnapshot>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     lastMessageAt: timestamp("last_message_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
@@ -289,12 +303,57 @@ export const generationSlots = pgTable(
  * (the voice's parameters, the text, the format). Shared by every user and app instance; a key's
  * bytes never change.
  */
-export const audioClips = pgTable("audio_clips", {
-  key: text("key").primaryKey(),
-  contentType: text("content_type").notNull(),
-  bytes: bytea("bytes").notNull(),
+export const audioClips = pgTable(
+  "audio_clips",
+  {
+    key: text("key").primaryKey(),
+    contentType: text("content_type").notNull(),
+    bytes: bytea("bytes").notNull(),
+    /** the clip's size, so the cache's total can be kept under AUDIO_CACHE_MAX_MB cheaply */
+    sizeBytes: integer("size_bytes").notNull().default(0),
+    createdAt: createdAt(),
+    /** last served or asked for: the least recently used clips are evicted first */
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [index("audio_clips_lru_idx").on(t.lastUsedAt)],
+);
+
+/**
+ * Fixed-window counters for rate limits, shared by every app instance: one row per limit key
+ * (e.g. `synthesize:user:<id>`) and window start. Old windows are deleted as new ones are used.
+ */
+export const rateLimits = pgTable(
+  "rate_limits",
+  {
+    key: text("key").notNull(),
+    windowStart: timestamp("window_start", { withTimezone: true, mode: "date" }).notNull(),
+    count: integer("count").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.windowStart] }), index("rate_limits_window_idx").on(t.windowStart)],
+);
+
+/**
+ * Server-side secrets generated once per database (never configured, never sent), shared by every
+ * instance: e.g. the key that makes audio cache keys impossible to compute outside the server.
+ */
+export const appSecrets = pgTable("app_secrets", {
+  name: text("name").primaryKey(),
+  value: bytea("value").notNull(),
   createdAt: createdAt(),
 });
+
+/** What a chat keeps of its character (see chatSessions.characterSnapshot). */
+export interface CharacterSnapshot {
+  name: string;
+  description: string;
+  persona: string;
+  greeting: string;
+  exampleDialogue: string;
+  systemPrompt: string;
+  scenario: Scenario;
+  voiceId: string | null;
+  cardExtras: Record<string, unknown>;
+}
 
 export type User = typeof users.$inferSelect;
 export type ApiToken = typeof apiTokens.$inferSelect;
