@@ -41,12 +41,22 @@ function describeReason(params: Record<string, string | number>, t: Translate): 
   return text.replace(/\s*\(\{\w+\}\)/g, "");
 }
 
+/** "Too many uploads for now. Try again in 3 min." */
+function describeLimit(params: Record<string, string | number>, t: Translate): string {
+  const actionKey = `limit.action.${params.action}` as MessageKey;
+  const action = t(actionKey) === actionKey ? t("limit.action.other") : t(actionKey);
+  const seconds = Math.max(1, Number(params.retryAfterSeconds) || 60);
+  const wait = seconds < 90 ? t("time.seconds", { n: seconds }) : t("time.minutes", { n: Math.ceil(seconds / 60) });
+  return t("error.limit_reached", { action, wait });
+}
+
 /** A sentence for the reader, in their language, for any error the API returned. */
 export function describeError(error: unknown, t: Translate): string {
   const e = (error ?? {}) as ErrorLike;
   const code = e.data?.appCode;
   if (isAppErrorCode(code)) {
     const params = (e.data?.appParams ?? {}) as Record<string, string | number>;
+    if (code === "limit_reached") return describeLimit(params, t);
     const reason = typeof params.reason === "string" ? describeReason(params, t) : null;
     return reason ?? t(`error.${code}` as MessageKey, params);
   }

@@ -34,6 +34,27 @@ const schema = z
     AUTH_GOOGLE_ISSUER: httpUrl.optional(),
     AUTH_DEV_LOGIN: bool.optional(),
     MAX_CONCURRENT_GENERATIONS: z.coerce.number().int().min(1).max(10_000).default(20),
+    /** The address `npm start` listens on: loopback unless told otherwise (see README, Security). */
+    HOST: z.string().min(1).max(255).regex(/^[\w.:[\]-]+$/, "must be a host name or IP address such as 127.0.0.1 or 0.0.0.0").optional(),
+    /** Reference audio of users' voices must be a file under this directory on the GPT-SoVITS host. */
+    SOVITS_REF_AUDIO_DIR: z
+      .string()
+      .min(1)
+      .max(300)
+      .refine((v) => !/[\0\r\n]/.test(v) && !v.split(/[\\/]/).includes(".."), "must be a plain directory path without ..")
+      .default("presets"),
+    // Limits on expensive or storage-growing calls (per account unless said otherwise).
+    SYNTHESIS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
+    SYNTHESIS_GLOBAL_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+    UPLOADS_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(60),
+    UPLOADS_GLOBAL_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(2_000),
+    SEARCHES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
+    API_TOKENS_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(10),
+    SIGNUPS_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(100),
+    /** Calls in one HTTP batch of the tRPC API. */
+    MAX_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+    /** The audio cache's size; the least recently used clips go first beyond it. */
+    AUDIO_CACHE_MAX_MB: z.coerce.number().int().min(1).max(1_000_000).default(1024),
   })
   .superRefine((v, ctx) => {
     if (Boolean(v.AUTH_GOOGLE_ID) !== Boolean(v.AUTH_GOOGLE_SECRET)) {

@@ -5,6 +5,8 @@ export const APP_ERROR_CODES = [
   "bad_input",
   "busy",
   "rate_limited",
+  /** an expensive or storage-growing call over its per-account or global limit (params: action, retryAfterSeconds) */
+  "limit_reached",
   "reply_in_progress",
   "llm_unreachable",
   "llm_model_missing",

@@ -8,6 +8,7 @@ const TRPC_CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   bad_input: "BAD_REQUEST",
   busy: "TOO_MANY_REQUESTS",
   rate_limited: "TOO_MANY_REQUESTS",
+  limit_reached: "TOO_MANY_REQUESTS",
   reply_in_progress: "CONFLICT",
   llm_unreachable: "SERVICE_UNAVAILABLE",
   llm_model_missing: "PRECONDITION_FAILED",
