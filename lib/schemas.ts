@@ -13,7 +13,56 @@ export const LIMITS = {
 
 export const LANGUAGES = ["ko", "en", "ja", "zh", "yue", "auto", "auto_yue", "all_zh", "all_ja", "all_yue", "all_ko"] as const;
 
-const trimmed = (max: number) => z.string().trim().max(max);
+// ---------------------------------------------------------------------------------------------
+// Text that may be stored: every string input goes through one of these.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Characters no stored text may hold: NUL (Postgres refuses it) and the other C0/C1 controls
+ * except tab, newline and carriage return; lone UTF-16 surrogates (broken Unicode, which jsonb
+ * refuses); the noncharacters U+FFFE/U+FFFF.
+ */
+export const FORBIDDEN_IN_TEXT =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Line breaks and tabs: fine in a persona, not in a name or a tag. */
+const LINE_BREAKS = /[\t\n\r\u2028\u2029]/;
+/** Bidirectional overrides and isolates: in a name they can make it read as something else. */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/;
+/** What renders as nothing: spaces, format characters (zero-width…), Hangul fillers, blank braille. */
+const INVISIBLE = /[\p{White_Space}\p{Cf}\u115F\u1160\u3164\uFFA0\u2800]/gu;
+
+export const TEXT_MESSAGES = {
+  forbidden: "This text contains characters that are not allowed (control characters or broken Unicode).",
+  lineBreak: "This must be on one line.",
+  bidi: "This contains invisible direction-changing characters, which are not allowed here.",
+  invisible: "This must contain visible characters.",
+} as const;
+
+export const hasForbiddenCharacters = (text: string) => FORBIDDEN_IN_TEXT.test(text);
+export const isVisibleText = (text: string) => text.replace(INVISIBLE, "").length > 0;
+
+/** Free text (a persona, a message): trimmed, bounded, no control characters or broken Unicode. */
+export const textSchema = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .refine((v) => !hasForbiddenCharacters(v), TEXT_MESSAGES.forbidden);
+
+/** One line (a tag, a search, a path): free text without line breaks or tabs. */
+export const lineSchema = (max: number) => textSchema(max).refine((v) => !LINE_BREAKS.test(v), TEXT_MESSAGES.lineBreak);
+
+/**
+ * A name people see (a character, a voice, a chat title, a token label): one line, no direction
+ * overrides, and not made only of invisible characters. `required` is the sentence for an empty one.
+ */
+export const nameSchema = (max: number, required: string) =>
+  lineSchema(max)
+    .min(1, required)
+    .refine((v) => !BIDI_CONTROLS.test(v), TEXT_MESSAGES.bidi)
+    .refine((v) => v === "" || isVisibleText(v), TEXT_MESSAGES.invisible);
+
+const trimmed = textSchema;
 
 export const scenarioSchema = z.object({
   opponent: trimmed(LIMITS.scenarioField).default(""),
@@ -55,27 +104,43 @@ export const voiceParamsSchema = z.object({
 });
 export type VoiceParams = z.infer<typeof voiceParamsSchema>;
 
-export const idSchema = z.string().min(1).max(64);
+/** Row ids: UUIDs, or readable ids such as `preset-aria`. Anything else cannot name a row. */
+export const idSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "This is not a valid id.");
 
-/** Text to speak: what GPT-SoVITS reads in one request. */
-export const speechTextSchema = z
+/** An opaque page cursor handed out by a list (the server checks what is inside). */
+export const pageCursorSchema = lineSchema(200).nullish();
+
+/** A search typed by a person. */
+export const searchQuerySchema = (max = 100) => lineSchema(max);
+
+/** An Ollama model name (`qwen2.5:7b`, `library/llama3:8b-instruct-q4_0`). */
+export const modelNameSchema = z
   .string()
   .trim()
+  .min(1)
+  .max(200)
+  .regex(/^[\w.:/@+-]+$/, "This is not a model name.");
+
+export const chatTitleSchema = nameSchema(120, "Give the chat a title.");
+
+/** Text to speak: what GPT-SoVITS reads in one request. */
+export const speechTextSchema = textSchema(LIMITS.speechText)
   .min(1, "Nothing to say.")
   .max(LIMITS.speechText, `At most ${LIMITS.speechText} characters at once.`);
 
 /** A personal API token's label, e.g. the script that uses it. */
-export const apiTokenNameSchema = z.string().trim().min(1).max(LIMITS.apiTokenName);
+export const apiTokenNameSchema = nameSchema(LIMITS.apiTokenName, "Give the token a name.");
 
-export const messageTextSchema = z
-  .string()
-  .trim()
+export const messageTextSchema = textSchema(LIMITS.message)
   .min(1, "Write a message first.")
   .max(LIMITS.message, `A message can be at most ${LIMITS.message} characters.`);
 
 export const devSignInSchema = z.object({
   email: z.email("Enter a valid email address.").max(200),
-  name: z.string().trim().max(80).optional().default(""),
+  name: lineSchema(80)
+    .refine((v) => !BIDI_CONTROLS.test(v), TEXT_MESSAGES.bidi)
+    .optional()
+    .default(""),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -103,15 +168,15 @@ export const CHARACTER_LIMITS = {
 
 export const CATEGORIES = ["판타지", "일상", "추리", "SF", "힐링", "로맨스", "역사", "학습", "기타"] as const;
 
-const tagSchema = z
-  .string()
-  .trim()
-  .min(1)
+const tagSchema = nameSchema(CHARACTER_LIMITS.tag, "A tag cannot be empty.")
   .max(CHARACTER_LIMITS.tag, `A tag can be at most ${CHARACTER_LIMITS.tag} characters.`)
   .transform((tag) => tag.replace(/^#/, ""));
 
 const characterFields = z.object({
-  name: z.string().trim().min(1, "Give the character a name.").max(CHARACTER_LIMITS.name, `A name can be at most ${CHARACTER_LIMITS.name} characters.`),
+  name: nameSchema(CHARACTER_LIMITS.name, "Give the character a name.").max(
+    CHARACTER_LIMITS.name,
+    `A name can be at most ${CHARACTER_LIMITS.name} characters.`,
+  ),
   description: trimmed(CHARACTER_LIMITS.description),
   persona: trimmed(CHARACTER_LIMITS.persona),
   greeting: trimmed(CHARACTER_LIMITS.greeting),
@@ -122,7 +187,7 @@ const characterFields = z.object({
   scenario: scenarioSchema,
   systemPrompt: trimmed(CHARACTER_LIMITS.systemPrompt),
   voiceId: idSchema.nullable(),
-  category: trimmed(CHARACTER_LIMITS.category),
+  category: lineSchema(CHARACTER_LIMITS.category),
   tags: z
     .array(tagSchema)
     .max(CHARACTER_LIMITS.tags, `At most ${CHARACTER_LIMITS.tags} tags.`)
@@ -152,17 +217,12 @@ export type CharacterInput = z.infer<typeof characterInputSchema>;
 export const VOICE_LIMITS = { name: 80, description: 500, path: 500, promptText: 1_000, auxPaths: 8 } as const;
 
 const voiceFields = z.object({
-  name: z.string().trim().min(1, "Give the voice a name.").max(VOICE_LIMITS.name),
+  name: nameSchema(VOICE_LIMITS.name, "Give the voice a name."),
   description: trimmed(VOICE_LIMITS.description),
-  refAudioPath: z
-    .string()
-    .trim()
-    .min(1, "The reference audio path on the TTS server is required.")
-    .max(VOICE_LIMITS.path)
-    .refine((p) => !/[\0\r\n]/.test(p), "The path contains characters a file path cannot have."),
+  refAudioPath: lineSchema(VOICE_LIMITS.path).min(1, "The reference audio path on the TTS server is required."),
   promptText: trimmed(VOICE_LIMITS.promptText),
   promptLang: z.enum(LANGUAGES),
-  auxRefAudioPaths: z.array(z.string().trim().min(1).max(VOICE_LIMITS.path)).max(VOICE_LIMITS.auxPaths),
+  auxRefAudioPaths: z.array(lineSchema(VOICE_LIMITS.path).min(1)).max(VOICE_LIMITS.auxPaths),
   params: voiceParamsSchema,
 });
 

@@ -44,7 +44,8 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
         splitLink({
           condition: (op) => op.type === "subscription",
           true: httpSubscriptionLink({ url, transformer: superjson }),
-          false: httpBatchStreamLink({ url, transformer: superjson }),
+          // The server refuses batches over MAX_BATCH_SIZE (at least 10).
+          false: httpBatchStreamLink({ url, transformer: superjson, maxItems: 10 }),
         }),
       ],
     }),

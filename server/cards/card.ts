@@ -215,10 +215,56 @@ export function parseCardJson(text: string): ImportedCharacter {
   return importCardData(cardDataOf(card));
 }
 
+/** Nesting deeper than any real card (a lorebook entry sits ~5 levels down) is refused unparsed. */
+export const MAX_CARD_DEPTH = 64;
+/** Keys that would reach an object's prototype in code that copies the card: dropped on import. */
+const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** How deeply the JSON text nests objects and arrays (strings skipped), without parsing it. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return deepest;
+}
+
+/**
+ * Text a card may carry into the database: NUL and other control characters go (Postgres text and
+ * jsonb refuse NUL), broken surrogates become U+FFFD.
+ */
+function storableText(text: string): string {
+  return text
+    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFE\uFFFF]/g, "")
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
+}
+
+/** JSON.parse reviver: storable strings and keys, and no prototype keys. */
+function cleanCardValue(_key: string, value: unknown): unknown {
+  if (typeof value === "string") return storableText(value);
+  if (!isRecord(value)) return value;
+  const clean: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (!PROTOTYPE_KEYS.has(key)) Object.defineProperty(clean, storableText(key), { value: item, enumerable: true, writable: true, configurable: true });
+  }
+  return clean;
+}
+
 function parseJsonObject(text: string): Record<string, unknown> {
+  if (jsonDepth(text) > MAX_CARD_DEPTH) {
+    throw cardError("card_invalid", `The character card nests deeper than ${MAX_CARD_DEPTH} levels.`);
+  }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(text, cleanCardValue);
   } catch (error) {
     const detail = error instanceof Error ? `: ${error.message}` : "";
     throw cardError("card_bad_json", `The character card is not valid JSON${detail}.`);

@@ -10,9 +10,13 @@ export function encodeCursor(at: Date, id: string) {
   return `${at.toISOString()}|${id}`;
 }
 
+/** What encodeCursor writes: an ISO time (years 0000–9999, which Postgres stores) and a row id. */
+const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)\|([A-Za-z0-9_-]{1,64})$/;
+
+/** A cursor from encodeCursor; anything else (a made-up date, a stray character) is bad input. */
 export function decodeCursor(cursor: string) {
-  const [at, id] = cursor.split("|");
-  const date = new Date(at ?? "");
-  if (!id || Number.isNaN(date.getTime())) throw new DomainError("bad_input", "The page cursor is not valid.");
-  return { at: date, id };
+  const match = CURSOR.exec(cursor);
+  const date = new Date(match?.[1] ?? "");
+  if (!match || Number.isNaN(date.getTime())) throw new DomainError("bad_input", "The page cursor is not valid.");
+  return { at: date, id: match[2]! };
 }
