@@ -99,6 +99,12 @@ export function hostileInputAt(value: unknown, path: (string | number)[] = []): 
   if (typeof value === "string") return hasForbiddenCharacters(value) ? { path, message: TEXT_MESSAGES.forbidden } : null;
   if (typeof value !== "object" || value === null) return null;
   if (path.length >= MAX_INPUT_DEPTH) return { path, message: "The input is nested too deeply." };
+  // Only plain data: an input whose prototype was set (a `__proto__` key decoded by assignment)
+  // is refused, like the key itself.
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null && !(value instanceof Date)) {
+    return { path, message: "The input has a key that is not allowed." };
+  }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const found = hostileInputAt(value[i], [...path, i]);

@@ -10,8 +10,8 @@ export function encodeCursor(at: Date, id: string) {
   return `${at.toISOString()}|${id}`;
 }
 
-/** What encodeCursor writes: an ISO time (years 0000–9999, which Postgres stores) and a row id. */
-const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)\|([A-Za-z0-9_-]{1,64})$/;
+/** What encodeCursor writes: an ISO time of a row (years 1970–9999; Postgres has no year 0) and a row id. */
+const CURSOR = /^((?:19[7-9]\d|[2-9]\d{3})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z)\|([A-Za-z0-9_-]{1,64})$/;
 
 /** A cursor from encodeCursor; anything else (a made-up date, a stray character) is bad input. */
 export function decodeCursor(cursor: string) {
