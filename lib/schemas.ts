@@ -42,11 +42,11 @@ export const hasForbiddenCharacters = (text: string) => FORBIDDEN_IN_TEXT.test(t
 export const isVisibleText = (text: string) => text.replace(INVISIBLE, "").length > 0;
 
 /** Free text (a persona, a message): trimmed, bounded, no control characters or broken Unicode. */
-export const textSchema = (max: number) =>
+export const textSchema = (max: number, tooLong = `At most ${max} characters.`) =>
   z
     .string()
     .trim()
-    .max(max)
+    .max(max, tooLong)
     .refine((v) => !hasForbiddenCharacters(v), TEXT_MESSAGES.forbidden);
 
 /** One line (a tag, a search, a path): free text without line breaks or tabs. */
@@ -56,8 +56,9 @@ export const lineSchema = (max: number) => textSchema(max).refine((v) => !LINE_B
  * A name people see (a character, a voice, a chat title, a token label): one line, no direction
  * overrides, and not made only of invisible characters. `required` is the sentence for an empty one.
  */
-export const nameSchema = (max: number, required: string) =>
-  lineSchema(max)
+export const nameSchema = (max: number, required: string, tooLong = `At most ${max} characters.`) =>
+  textSchema(max, tooLong)
+    .refine((v) => !LINE_BREAKS.test(v), TEXT_MESSAGES.lineBreak)
     .min(1, required)
     .refine((v) => !BIDI_CONTROLS.test(v), TEXT_MESSAGES.bidi)
     .refine((v) => v === "" || isVisibleText(v), TEXT_MESSAGES.invisible);
@@ -124,16 +125,15 @@ export const modelNameSchema = z
 export const chatTitleSchema = nameSchema(120, "Give the chat a title.");
 
 /** Text to speak: what GPT-SoVITS reads in one request. */
-export const speechTextSchema = textSchema(LIMITS.speechText)
-  .min(1, "Nothing to say.")
-  .max(LIMITS.speechText, `At most ${LIMITS.speechText} characters at once.`);
+export const speechTextSchema = textSchema(LIMITS.speechText, `At most ${LIMITS.speechText} characters at once.`).min(1, "Nothing to say.");
 
 /** A personal API token's label, e.g. the script that uses it. */
 export const apiTokenNameSchema = nameSchema(LIMITS.apiTokenName, "Give the token a name.");
 
-export const messageTextSchema = textSchema(LIMITS.message)
-  .min(1, "Write a message first.")
-  .max(LIMITS.message, `A message can be at most ${LIMITS.message} characters.`);
+export const messageTextSchema = textSchema(LIMITS.message, `A message can be at most ${LIMITS.message} characters.`).min(
+  1,
+  "Write a message first.",
+);
 
 export const devSignInSchema = z.object({
   email: z.email("Enter a valid email address.").max(200),
@@ -168,15 +168,11 @@ export const CHARACTER_LIMITS = {
 
 export const CATEGORIES = ["판타지", "일상", "추리", "SF", "힐링", "로맨스", "역사", "학습", "기타"] as const;
 
-const tagSchema = nameSchema(CHARACTER_LIMITS.tag, "A tag cannot be empty.")
-  .max(CHARACTER_LIMITS.tag, `A tag can be at most ${CHARACTER_LIMITS.tag} characters.`)
+const tagSchema = nameSchema(CHARACTER_LIMITS.tag, "A tag cannot be empty.", `A tag can be at most ${CHARACTER_LIMITS.tag} characters.`)
   .transform((tag) => tag.replace(/^#/, ""));
 
 const characterFields = z.object({
-  name: nameSchema(CHARACTER_LIMITS.name, "Give the character a name.").max(
-    CHARACTER_LIMITS.name,
-    `A name can be at most ${CHARACTER_LIMITS.name} characters.`,
-  ),
+  name: nameSchema(CHARACTER_LIMITS.name, "Give the character a name.", `A name can be at most ${CHARACTER_LIMITS.name} characters.`),
   description: trimmed(CHARACTER_LIMITS.description),
   persona: trimmed(CHARACTER_LIMITS.persona),
   greeting: trimmed(CHARACTER_LIMITS.greeting),

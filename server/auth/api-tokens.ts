@@ -57,19 +57,27 @@ export class ApiTokenModel {
       .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id));
   }
 
-  async create(name: string) {
-    const [existing] = await this.db.select({ n: count() }).from(apiTokens).where(eq(apiTokens.userId, this.userId));
-    if ((existing?.n ?? 0) >= LIMITS.apiTokensPerUser) {
-      throw new DomainError("bad_input", `At most ${LIMITS.apiTokensPerUser} API tokens. Revoke one you no longer use.`, {
-        limit: LIMITS.apiTokensPerUser,
-      });
-    }
-    const token = `af_${randomBytes(32).toString("base64url")}`;
-    const [row] = await this.db
-      .insert(apiTokens)
-      .values({ userId: this.userId, name, tokenHash: hashToken(token), prefix: token.slice(0, SHOWN_PREFIX) })
-      .returning({ id: apiTokens.id, name: apiTokens.name, prefix: apiTokens.prefix, createdAt: apiTokens.createdAt, lastUsedAt: apiTokens.lastUsedAt });
-    return { ...row!, token };
+  /**
+   * Count and insert under a lock on the user's row, so creates running at once take turns and
+   * can't all pass the count before any of them inserts. `no key update` still lets other rows
+   * that reference the user be inserted meanwhile.
+   */
+  create(name: string) {
+    return this.db.transaction(async (tx) => {
+      await tx.execute(sql`select 1 from ${users} where ${users.id} = ${this.userId} for no key update`);
+      const [existing] = await tx.select({ n: count() }).from(apiTokens).where(eq(apiTokens.userId, this.userId));
+      if ((existing?.n ?? 0) >= LIMITS.apiTokensPerUser) {
+        throw new DomainError("bad_input", `At most ${LIMITS.apiTokensPerUser} API tokens. Revoke one you no longer use.`, {
+          limit: LIMITS.apiTokensPerUser,
+        });
+      }
+      const token = `af_${randomBytes(32).toString("base64url")}`;
+      const [row] = await tx
+        .insert(apiTokens)
+        .values({ userId: this.userId, name, tokenHash: hashToken(token), prefix: token.slice(0, SHOWN_PREFIX) })
+        .returning({ id: apiTokens.id, name: apiTokens.name, prefix: apiTokens.prefix, createdAt: apiTokens.createdAt, lastUsedAt: apiTokens.lastUsedAt });
+      return { ...row!, token };
+    });
   }
 
   /** A revoked token stops working at once. */

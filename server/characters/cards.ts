@@ -1,19 +1,23 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { and, eq } from "drizzle-orm";
-import { voiceInputSchema } from "@/lib/schemas";
+import { idSchema, voiceInputSchema } from "@/lib/schemas";
 import { exportCardJson, exportCardPng, parseCardFile, type CardVoice } from "@/server/cards/card";
-import type { Database } from "@/server/db";
+import type { Database, Queryable } from "@/server/db";
 import { images, type Character, type Voice } from "@/server/db/schema";
-import { preparePortrait } from "@/server/images/process";
+import { DomainError } from "@/server/errors";
+import { preparePortrait, type PreparedImage } from "@/server/images/process";
 import { VoiceModel } from "@/server/voices/model";
 import { CharacterModel } from "./model";
 
 const DEFAULT_PORTRAIT = "/characters/default.png";
 
 /** Stores a checked, re-encoded portrait; the same picture uploaded twice is stored once. */
-export async function uploadPortrait(db: Database, ownerId: string, bytes: Buffer) {
-  const portrait = await preparePortrait(bytes);
+export async function uploadPortrait(db: Queryable, ownerId: string, bytes: Buffer) {
+  return storePortrait(db, ownerId, await preparePortrait(bytes));
+}
+
+async function storePortrait(db: Queryable, ownerId: string, portrait: PreparedImage) {
   const [existing] = await db
     .select({ id: images.id })
     .from(images)
@@ -30,10 +34,15 @@ export async function uploadPortrait(db: Database, ownerId: string, bytes: Buffe
   return { imageId: id, imageUrl: `/api/images/${id}`, width: portrait.width, height: portrait.height };
 }
 
-/** The card's voice: one the user can already use, or a new voice of theirs made from the card. */
+/**
+ * The card's voice: one the user can already use, or a new voice of theirs made from the card. A
+ * voice that can't be used here is left out and the character comes without it. Runs inside the
+ * import's transaction, where a failed statement would spoil the rest: only well-formed ids are
+ * looked up, and only the checks made before any statement (bad_input) are caught.
+ */
 async function voiceForImport(voices: VoiceModel, voice: CardVoice | null): Promise<string | null> {
   if (!voice) return null;
-  const known = await voices.get(voice.id).catch(() => null);
+  const known = idSchema.safeParse(voice.id).success ? await voices.get(voice.id).catch(() => null) : null;
   if (known) return known.id;
   const parsed = voiceInputSchema.safeParse({
     name: voice.name,
@@ -42,23 +51,34 @@ async function voiceForImport(voices: VoiceModel, voice: CardVoice | null): Prom
     promptLang: voice.promptLang,
     params: voice.params,
   });
-  return parsed.success ? (await voices.create(parsed.data)).id : null;
+  if (!parsed.success) return null;
+  return voices.create(parsed.data).then(
+    (created) => created.id,
+    (error: unknown) => {
+      if (error instanceof DomainError && error.code === "bad_input") return null;
+      throw error;
+    },
+  );
 }
 
 /**
  * A card file (PNG or JSON, V1/V2/V3) becomes a new private character. Everything is checked
- * before anything is written, so a bad file creates nothing.
+ * before anything is written, and the writes (a new voice, the portrait, the character) are one
+ * transaction, so a card that fails anywhere leaves nothing behind.
  */
 export async function importCharacterCard(db: Database, userId: string, bytes: Buffer) {
   const { character, portrait } = parseCardFile(bytes);
+  // Decoding the picture is the slow part: done before the transaction opens.
   const prepared = portrait ? await preparePortrait(portrait) : null;
-  const voiceId = await voiceForImport(new VoiceModel(db, userId), character.voice);
-  const image = prepared ? await uploadPortrait(db, userId, prepared.bytes) : null;
-  const { extensions, cardExtras, voice: _voice, ...fields } = character;
-  return new CharacterModel(db, userId).create(
-    { ...fields, voiceId, visibility: "private", imageId: image?.imageId ?? null },
-    { extensions, cardExtras },
-  );
+  const { extensions, cardExtras, voice, ...fields } = character;
+  return db.transaction(async (tx) => {
+    const voiceId = await voiceForImport(new VoiceModel(tx, userId), voice);
+    const image = prepared ? await storePortrait(tx, userId, prepared) : null;
+    return new CharacterModel(tx, userId).create(
+      { ...fields, voiceId, visibility: "private", imageId: image?.imageId ?? null },
+      { extensions, cardExtras },
+    );
+  });
 }
 
 async function portraitBytes(db: Database, imageUrl: string | null): Promise<Buffer> {

@@ -49,7 +49,8 @@ async function newChats(count: number) {
 function startWorker(userId: string, sessionIds: string[]) {
   const worker = spawn(process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "e2e/support/generation-worker.ts", userId, ...sessionIds], {
     cwd: root,
-    env: { ...process.env, ...LIMITS, DATABASE_URL: inject("databaseUrl"), OLLAMA_HOST: ollama.url },
+    // `server-only` modules load outside Next.js under the react-server condition, as in Next itself.
+    env: { ...process.env, ...LIMITS, DATABASE_URL: inject("databaseUrl"), OLLAMA_HOST: ollama.url, NODE_OPTIONS: "--conditions=react-server" },
     stdio: ["pipe", "pipe", "inherit"],
   });
   workers.push(worker);

@@ -1,8 +1,14 @@
-import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import type { PgDatabase } from "drizzle-orm/pg-core";
+import { drizzle, type PostgresJsDatabase, type PostgresJsQueryResultHKT } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import * as schema from "./schema";
 
 export type Database = PostgresJsDatabase<typeof schema>;
+/**
+ * What models and domain functions query through: the pool or an open transaction, so a caller
+ * can make several of them one unit of work (both are this Drizzle base type).
+ */
+export type Queryable = PgDatabase<PostgresJsQueryResultHKT, typeof schema>;
 
 export function createDatabase(url: string, options: { max?: number } = {}) {
   const sql = postgres(url, {

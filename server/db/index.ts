@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import { createDatabase, type Database } from "./client";
 
-export type { Database } from "./client";
+export type { Database, Queryable } from "./client";
 
 /**
  * One pool per process, kept on globalThis so hot reloads in development don't leak

@@ -1,7 +1,19 @@
 import { z } from "zod";
-import { CATEGORIES, CHARACTER_LIMITS, characterInputSchema, characterPatchSchema, idSchema } from "@/lib/schemas";
+import {
+  CATEGORIES,
+  CHARACTER_LIMITS,
+  characterInputSchema,
+  characterPatchSchema,
+  idSchema,
+  lineSchema,
+  nameSchema,
+  pageCursorSchema,
+  searchQuerySchema,
+} from "@/lib/schemas";
 import { exportCharacterCard, importCharacterCard, uploadPortrait } from "@/server/characters/cards";
 import { CharacterModel } from "@/server/characters/model";
+import { budgets } from "@/server/limits/budgets";
+import { consume } from "@/server/limits/rate-limit";
 import { createTRPCRouter, protectedProcedure, publicProcedure } from "../trpc";
 
 const withCharacters = publicProcedure.use(({ ctx, next }) =>
@@ -28,13 +40,18 @@ export const charactersRouter = createTRPCRouter({
     .input(
       z.object({
         scope: z.enum(["all", "presets", "mine", "public"]).default("all"),
-        q: z.string().trim().max(100).optional(),
-        category: z.string().trim().max(CHARACTER_LIMITS.category).optional(),
-        tag: z.string().trim().max(CHARACTER_LIMITS.tag).optional(),
-        cursor: z.string().max(200).nullish(),
+        q: searchQuerySchema().optional(),
+        category: lineSchema(CHARACTER_LIMITS.category).optional(),
+        tag: lineSchema(CHARACTER_LIMITS.tag).optional(),
+        cursor: pageCursorSchema,
         limit: z.number().int().min(1).max(60).default(24),
       }),
     )
+    // Only a text search costs: browsing pages and filters is an indexed read.
+    .use(async ({ ctx, input, next }) => {
+      if (input.q) await consume(ctx.db, budgets.search(ctx.session?.user?.id ?? null));
+      return next();
+    })
     .query(({ ctx, input }) => ctx.characters.gallery(input)),
 
   facets: withCharacters.query(async ({ ctx }) => ({ ...(await ctx.characters.facets()), suggestedCategories: CATEGORIES })),
@@ -50,7 +67,7 @@ export const charactersRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => ctx.characters.update(input.id, input.data)),
 
   duplicate: withOwnCharacters
-    .input(z.object({ id: idSchema, copySuffix: z.string().trim().min(1).max(20).default("(copy)") }))
+    .input(z.object({ id: idSchema, copySuffix: nameSchema(20, "The copy's suffix is empty.").default("(copy)") }))
     .mutation(({ ctx, input }) => ctx.characters.duplicate(input.id, input.copySuffix)),
 
   delete: withOwnCharacters.input(z.object({ id: idSchema })).mutation(({ ctx, input }) => ctx.characters.delete(input.id)),
@@ -58,11 +75,13 @@ export const charactersRouter = createTRPCRouter({
   /** A portrait (PNG, JPEG or WebP by its bytes); returns the id to pass to create/update. */
   uploadImage: protectedProcedure
     .input(z.object({ dataBase64: base64Of(CHARACTER_LIMITS.imageBytes, "image") }))
+    .use(({ ctx, next }) => consume(ctx.db, budgets.upload(ctx.user.id)).then(() => next()))
     .mutation(({ ctx, input }) => uploadPortrait(ctx.db, ctx.user.id, Buffer.from(input.dataBase64, "base64"))),
 
   /** A Character Card V1/V2/V3, PNG or JSON, becomes a new private character. */
   importCard: protectedProcedure
     .input(z.object({ dataBase64: base64Of(CHARACTER_LIMITS.cardBytes, "card file") }))
+    .use(({ ctx, next }) => consume(ctx.db, budgets.cardImport(ctx.user.id)).then(() => next()))
     .mutation(({ ctx, input }) => importCharacterCard(ctx.db, ctx.user.id, Buffer.from(input.dataBase64, "base64"))),
 
   /** Any visible character as a V2+V3 PNG card (with its portrait) or a V3 JSON card. */

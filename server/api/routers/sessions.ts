@@ -1,5 +1,15 @@
 import { z } from "zod";
-import { idSchema, LIMITS, scenarioSchema, sessionSettingsPatchSchema } from "@/lib/schemas";
+import {
+  chatTitleSchema,
+  idSchema,
+  modelNameSchema,
+  pageCursorSchema,
+  scenarioSchema,
+  searchQuerySchema,
+  sessionSettingsPatchSchema,
+} from "@/lib/schemas";
+import { budgets } from "@/server/limits/budgets";
+import { consume } from "@/server/limits/rate-limit";
 import { SessionModel } from "@/server/sessions/model";
 import { createTRPCRouter, protectedProcedure } from "../trpc";
 
@@ -7,7 +17,6 @@ const withSessions = protectedProcedure.use(({ ctx, next }) =>
   next({ ctx: { sessions: new SessionModel(ctx.db, ctx.user.id) } }),
 );
 
-const modelName = z.string().trim().min(1).max(200);
 
 export const sessionsRouter = createTRPCRouter({
   create: withSessions
@@ -15,7 +24,7 @@ export const sessionsRouter = createTRPCRouter({
       z.object({
         characterId: idSchema,
         scenario: scenarioSchema.optional(),
-        model: modelName.optional(),
+        model: modelNameSchema.optional(),
         settings: sessionSettingsPatchSchema.optional(),
       }),
     )
@@ -28,7 +37,7 @@ export const sessionsRouter = createTRPCRouter({
     .input(
       z
         .object({
-          cursor: z.string().max(200).nullish(),
+          cursor: pageCursorSchema,
           limit: z.number().int().min(1).max(100).default(30),
           characterId: idSchema.optional(),
         })
@@ -37,7 +46,7 @@ export const sessionsRouter = createTRPCRouter({
     .query(({ ctx, input }) => ctx.sessions.list(input)),
 
   rename: withSessions
-    .input(z.object({ id: idSchema, title: z.string().trim().min(1, "Give the chat a title.").max(LIMITS.title) }))
+    .input(z.object({ id: idSchema, title: chatTitleSchema }))
     .mutation(({ ctx, input }) => ctx.sessions.rename(input.id, input.title)),
 
   /** Model, settings (temperature, max tokens, TTS) and scene of a chat. */
@@ -45,7 +54,7 @@ export const sessionsRouter = createTRPCRouter({
     .input(
       z.object({
         id: idSchema,
-        model: modelName.optional(),
+        model: modelNameSchema.optional(),
         settings: sessionSettingsPatchSchema.optional(),
         scenario: scenarioSchema.optional(),
       }),
@@ -61,7 +70,7 @@ export const sessionsRouter = createTRPCRouter({
     .input(
       z.object({
         sessionId: idSchema,
-        cursor: z.number().int().positive().nullish(),
+        cursor: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).nullish(),
         limit: z.number().int().min(1).max(200).default(50),
       }),
     )
@@ -71,6 +80,7 @@ export const sessionsRouter = createTRPCRouter({
 
   /** The user's own messages containing the text, across all chats. */
   search: withSessions
-    .input(z.object({ q: z.string().trim().min(1).max(100), limit: z.number().int().min(1).max(50).default(20) }))
+    .input(z.object({ q: searchQuerySchema().min(1), limit: z.number().int().min(1).max(50).default(20) }))
+    .use(({ ctx, next }) => consume(ctx.db, budgets.search(ctx.user.id)).then(() => next()))
     .query(({ ctx, input }) => ctx.sessions.search(input.q, input.limit)),
 });

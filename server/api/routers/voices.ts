@@ -1,5 +1,8 @@
 import { z } from "zod";
 import { idSchema, speechTextSchema, voiceInputSchema, voicePatchSchema } from "@/lib/schemas";
+import type { Database } from "@/server/db";
+import { budgets } from "@/server/limits/budgets";
+import { consume } from "@/server/limits/rate-limit";
 import { speak } from "@/server/tts/speech";
 import { AUDIO_FORMATS } from "@/server/tts/sovits";
 import { previewLine, VoiceModel } from "@/server/voices/model";
@@ -9,6 +12,13 @@ const withVoices = publicProcedure.use(({ ctx, next }) =>
   next({ ctx: { voices: new VoiceModel(ctx.db, ctx.session?.user?.id ?? null) } }),
 );
 const withOwnVoices = protectedProcedure.use(({ ctx, next }) => next({ ctx: { voices: new VoiceModel(ctx.db, ctx.user.id) } }));
+/**
+ * Synthesis limits (after the input is checked, so a malformed call costs nothing): every call
+ * counts, cache hits too. A hit costs little, but it tells (by its answer and its speed) whether
+ * a line was ever spoken in that voice, so guessing must be bounded as well.
+ */
+const synthesisLimit = <T>({ ctx, next }: { ctx: { db: Database; user: { id: string } }; next: () => Promise<T> }) =>
+  consume(ctx.db, budgets.synthesis(ctx.user.id)).then(() => next());
 
 export const voicesRouter = createTRPCRouter({
   /** The presets and the viewer's own voices, with the default voice's id. */
@@ -26,10 +36,14 @@ export const voicesRouter = createTRPCRouter({
    */
   synthesize: withOwnVoices
     .input(z.object({ text: speechTextSchema, voiceId: idSchema, format: z.enum(AUDIO_FORMATS).default("wav") }))
+    .use(synthesisLimit)
     .mutation(async ({ ctx, input }) => speak(ctx.db, await ctx.voices.get(input.voiceId), input.text, input.format)),
 
   /** A sample line in the voice's own language. */
-  preview: withOwnVoices.input(z.object({ voiceId: idSchema })).mutation(async ({ ctx, input }) => {
+  preview: withOwnVoices
+    .input(z.object({ voiceId: idSchema }))
+    .use(synthesisLimit)
+    .mutation(async ({ ctx, input }) => {
     const voice = await ctx.voices.get(input.voiceId);
     const text = previewLine(voice.promptLang);
     return { ...(await speak(ctx.db, voice, text, "wav")), text };
