@@ -4,7 +4,7 @@ import { skipToken, useInfiniteQuery, useMutation, useQuery, useQueryClient } fr
 import { useSubscription } from "@trpc/tanstack-react-query";
 import Image from "next/image";
 import Link from "next/link";
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
 import { describeError } from "@/lib/app-error";
 import { LIMITS } from "@/lib/schemas";
 import { spokenText } from "@/lib/speech/sentences";
@@ -29,18 +29,24 @@ interface LiveState {
   from: number;
 }
 
+type ChatCharacter = RouterOutputs["sessions"]["get"]["character"];
+
 interface Props {
   sessionId: string;
   historyLimit: number;
-  character: { id: string; name: string; imageUrl: string | null };
+  character: Pick<ChatCharacter, "id" | "name" | "imageUrl" | "source">;
 }
 
-export function ChatRoom({ sessionId, historyLimit, character }: Props) {
+export function ChatRoom({ sessionId, historyLimit, character: initialCharacter }: Props) {
   const { t } = useI18n();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   // Prefetched by the page; fetched again when the title is generated or the settings change.
   const chat = useQuery(trpc.sessions.get.queryOptions({ id: sessionId }));
+  // "snapshot": the owner no longer shares the character with this user; the chat goes on with it
+  // as it was when the chat started, and its page (which they can't open) is not linked.
+  const character = chat.data?.character ?? initialCharacter;
+  const shared = character.source === "live";
   const title = chat.data?.session.title ?? null;
   // Speech in the character's voice: by itself as the reply is written ("realtime"), after it
   // ("delayed"), or from each reply's button; "off" turns it off, buttons included.
@@ -243,7 +249,7 @@ export function ChatRoom({ sessionId, historyLimit, character }: Props) {
         <Link href="/chat" className="grid size-9 place-items-center rounded-lg text-zinc-400 hover:bg-white/5 md:hidden" aria-label={t("nav.chats")}>
           <ArrowLeftIcon />
         </Link>
-        <Link href={`/characters/${character.id}`} className="flex min-w-0 items-center gap-3">
+        <CharacterHeading href={shared ? `/characters/${character.id}` : null}>
           <Image src={character.imageUrl ?? DEFAULT_PORTRAIT} alt="" width={40} height={40} className="size-10 rounded-full object-cover ring-2 ring-brand-500/40" />
           <div className="min-w-0">
             <p className="truncate font-semibold" data-testid="chat-character">
@@ -253,7 +259,7 @@ export function ChatRoom({ sessionId, historyLimit, character }: Props) {
               {title ?? t("chat.untitled", { name: character.name })}
             </p>
           </div>
-        </Link>
+        </CharacterHeading>
         <button
           type="button"
           onClick={() => setSettingsOpen((open) => !open)}
@@ -266,6 +272,12 @@ export function ChatRoom({ sessionId, historyLimit, character }: Props) {
           <span className="sr-only">{t("settings.title")}</span>
         </button>
       </div>
+
+      {!shared && (
+        <p className="border-b border-white/[0.06] bg-amber-500/5 px-4 py-2 text-center text-xs text-amber-200/80" role="note" data-testid="character-snapshot-note">
+          {t("chat.characterSnapshot", { name: character.name })}
+        </p>
+      )}
 
       <div className="relative flex min-h-0 flex-1">
         <div
@@ -360,5 +372,16 @@ export function ChatRoom({ sessionId, historyLimit, character }: Props) {
         </div>
       </div>
     </div>
+  );
+}
+
+/** The character's name and portrait, linked to its page when the user may open it. */
+function CharacterHeading({ href, children }: { href: string | null; children: ReactNode }) {
+  const className = "flex min-w-0 items-center gap-3";
+  if (!href) return <div className={className}>{children}</div>;
+  return (
+    <Link href={href} className={className}>
+      {children}
+    </Link>
   );
 }

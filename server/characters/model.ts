@@ -1,6 +1,6 @@
-import { and, desc, eq, ilike, isNull, isNotNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, ilike, isNull, isNotNull, lt, or, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import type { CharacterInput } from "@/lib/schemas";
-import type { Database } from "@/server/db";
+import type { Queryable } from "@/server/db";
 import { characters, images, voices, type Character } from "@/server/db/schema";
 import { DomainError, notFound } from "@/server/errors";
 import { containsPattern, decodeCursor, encodeCursor } from "@/server/db/query-helpers";
@@ -31,10 +31,13 @@ const summary = {
 };
 export type CharacterSummary = { [K in keyof typeof summary]: Character[K] };
 
-/** What `viewerId` may see: presets, public characters and their own — never deleted ones. */
-export function visibleTo(viewerId: string | null): SQL {
+/**
+ * What `viewer` may see: presets, public characters and their own — never deleted ones. The viewer
+ * is a user id, or a column holding one (a chat's user, when chats are joined with characters).
+ */
+export function visibleTo(viewer: string | AnyColumn | null): SQL {
   const shared = or(isNull(characters.ownerId), eq(characters.visibility, "public"))!;
-  return and(isNull(characters.deletedAt), viewerId ? or(shared, eq(characters.ownerId, viewerId))! : shared)!;
+  return and(isNull(characters.deletedAt), viewer ? or(shared, eq(characters.ownerId, viewer))! : shared)!;
 }
 
 /**
@@ -44,7 +47,7 @@ export function visibleTo(viewerId: string | null): SQL {
  */
 export class CharacterModel {
   constructor(
-    private readonly db: Database,
+    private readonly db: Queryable,
     private readonly viewerId: string | null,
   ) {}
 

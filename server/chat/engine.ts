@@ -1,8 +1,9 @@
 import { and, asc, count, DrizzleQueryError, eq, lt, ne, sql } from "drizzle-orm";
 import { env } from "@/lib/env.mjs";
 import type { Database } from "@/server/db";
-import { characters, chatSessions, messages, type Character, type ChatSession, type Message } from "@/server/db/schema";
+import { chatSessions, messages, type Message } from "@/server/db/schema";
 import { DomainError } from "@/server/errors";
+import { findChat, type ChatView } from "@/server/sessions/chat-character";
 import { contextWindow, llmError, streamChat } from "@/server/llm/ollama";
 import { budgetFor, estimateMessages, estimateTokens, recentTurnsThatFit, updateScale, VERBATIM_TURNS } from "./budget";
 import { LiveReply, liveReplies, type FinalEvent, type ReplyStats } from "./live-reply";
@@ -51,25 +52,23 @@ export async function unsummarizedTurns(db: Database, sessionId: string, beforeS
     .map(({ role, content, seq }) => ({ role, content, seq }));
 }
 
-/** What the prompt is built from, when the caller already has it (the send path loads it early). */
+/**
+ * What the prompt is built from, when the caller already has it (the send path loads it early).
+ * The character is the one the chat's user may still see (live or the chat's snapshot).
+ */
 export interface PromptInputs {
-  session: ChatSession;
-  character: Character;
+  session: ChatView["session"];
+  character: ChatView["character"];
   turns: PromptTurnRow[];
 }
 
 async function loadPromptInputs(db: Database, reply: Message): Promise<PromptInputs> {
-  const [[row], turns] = await Promise.all([
-    db
-      .select({ session: chatSessions, character: characters })
-      .from(chatSessions)
-      .innerJoin(characters, eq(characters.id, chatSessions.characterId))
-      .where(eq(chatSessions.id, reply.sessionId))
-      .limit(1),
+  const [chat, turns] = await Promise.all([
+    findChat(db, eq(chatSessions.id, reply.sessionId)),
     unsummarizedTurns(db, reply.sessionId, reply.seq),
   ]);
-  if (!row) throw new DomainError("not_found", "The chat was deleted.");
-  return { ...row, turns };
+  if (!chat) throw new DomainError("not_found", "The chat was deleted.");
+  return { session: chat.session, character: chat.character, turns };
 }
 
 /**
@@ -253,7 +252,7 @@ export function startReply(db: Database, job: ReplyJob) {
   };
 
   /** The LLM names the chat after its first exchange, in the chat's language. */
-  const nameChat = async (session: ChatSession) => {
+  const nameChat = async (session: PromptInputs["session"]) => {
     if (!(await isFirstExchange(db, session.id))) return;
     const userText = (await unsummarizedTurns(db, reply.sessionId, reply.seq)).findLast((t) => t.role === "user")?.content ?? "";
     await generateTitle(db, { sessionId: session.id, model: session.model, userText, replyText: live.text });

@@ -1,11 +1,12 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { speechChunks } from "@/lib/speech/chunks";
 import { SentenceSplitter, spokenText } from "@/lib/speech/sentences";
 import type { Database } from "@/server/db";
 import { DEFAULT_VOICE_ID } from "@/server/db/presets";
-import { audioClips, characters, chatSessions, messages, voices, type SpokenClip } from "@/server/db/schema";
+import { characters, chatSessions, messages, voices, type SpokenClip } from "@/server/db/schema";
 import { DomainError, notFound } from "@/server/errors";
-import { audioKeyOf, speak } from "@/server/tts/speech";
+import { chatCharacterColumns } from "@/server/sessions/chat-character";
+import { audioKeyOf, cachedClips, speak } from "@/server/tts/speech";
 import { joinWavs } from "@/server/tts/wav";
 import type { LiveReply } from "./live-reply";
 
@@ -95,11 +96,16 @@ export class ReplySpeaker {
 /**
  * A whole reply as one WAV file, for download: its realtime sentences when it has them, otherwise
  * spoken now in its character's voice, cut the way the player cuts it (so what was played comes
- * from the cache). Only the owner of the chat gets it.
+ * from the cache). A sentence whose clip was evicted from the cache is spoken again from its
+ * text. Only the owner of the chat gets it.
  */
 export async function replyAudio(db: Database, userId: string, messageId: string) {
   const [row] = await db
-    .select({ message: messages, voiceId: characters.voiceId, characterName: characters.name })
+    .select({
+      message: messages,
+      voiceId: chatCharacterColumns.voiceId,
+      characterName: chatCharacterColumns.name,
+    })
     .from(messages)
     .innerJoin(chatSessions, eq(chatSessions.id, messages.sessionId))
     .innerJoin(characters, eq(characters.id, chatSessions.characterId))
@@ -107,17 +113,25 @@ export async function replyAudio(db: Database, userId: string, messageId: string
     .limit(1);
   if (!row || row.message.role !== "assistant") throw notFound("Message");
   if (row.message.status === "streaming") throw new DomainError("reply_in_progress", "The reply is still being written.");
-  let keys = row.message.audio.map((clip) => audioKeyOf(clip.url));
-  if (keys.length === 0) {
-    const voice = await speakingVoice(db, row.voiceId);
-    const pieces = speechChunks(spokenText(row.message.content));
-    if (!voice || pieces.length === 0) throw new DomainError("bad_input", "This reply has nothing to say aloud.");
-    keys = [];
-    for (const piece of pieces) keys.push((await speak(db, voice, piece, "wav")).key);
+  const recorded = row.message.audio.map((clip) => ({ key: audioKeyOf(clip.url) as string | null, text: clip.text }));
+  const pieces = recorded.length > 0 ? recorded : speechChunks(spokenText(row.message.content)).map((text) => ({ key: null, text }));
+  const nothingToSay = () => new DomainError("bad_input", "This reply has nothing to say aloud.");
+  if (pieces.length === 0) throw nothingToSay();
+  const stored = await cachedClips(db, pieces.flatMap((piece) => (piece.key ? [piece.key] : [])));
+  let voice: Voice | null | undefined;
+  const files: Buffer[] = [];
+  for (const piece of pieces) {
+    let clip = piece.key ? stored.get(piece.key) : undefined;
+    if (!clip) {
+      voice ??= await speakingVoice(db, row.voiceId);
+      if (!voice) throw nothingToSay();
+      const { key } = await speak(db, voice, piece.text, "wav");
+      clip = (await cachedClips(db, [key])).get(key);
+    }
+    if (!clip) throw new DomainError("tts_failed", "The reply's audio could not be kept long enough to join it; try again.");
+    files.push(clip.bytes);
   }
-  const clips = await db.select({ key: audioClips.key, bytes: audioClips.bytes }).from(audioClips).where(inArray(audioClips.key, keys));
-  const byKey = new Map(clips.map((clip) => [clip.key, clip.bytes]));
-  const joined = joinWavs(keys.map((key) => byKey.get(key) ?? Buffer.alloc(0)));
+  const joined = joinWavs(files);
   if (!joined) throw new DomainError("tts_failed", "The reply's audio could not be joined into one file.");
   return { bytes: joined, characterName: row.characterName, createdAt: row.message.createdAt };
 }

@@ -171,6 +171,8 @@ export const characters = pgTable(
     index("characters_owner_idx").on(t.ownerId),
     index("characters_visibility_idx").on(t.visibility),
     index("characters_recent_idx").on(t.createdAt.desc(), t.id.desc()),
+    // A portrait is served to whoever may see a character that uses it.
+    index("characters_image_url_idx").on(t.imageUrl),
     // Substring search (Korean included) with pg_trgm, created in migration 0001.
     index("characters_search_idx").using("gin", sql`${t.searchText} gin_trgm_ops`),
   ],

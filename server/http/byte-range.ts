@@ -25,13 +25,21 @@ export function parseByteRange(header: string | null, size: number): { start: nu
 /**
  * Serves immutable bytes the way media players expect: a strong ETag (304 on a match), a year of
  * caching, `Accept-Ranges`, and 206 partial content for a Range request (also for HEAD).
+ * `cache: "private"` is for bytes only some viewers may get, and whose audience can change (a
+ * portrait of a character made private): only the browser that asked may keep them, never a
+ * shared cache (CDN, proxy) that would hand them to the next person. The caller checks access
+ * before any of this, so a 304 or a range is only ever answered to someone allowed the whole.
  */
-export function immutableBytesResponse(request: Request, body: { bytes: Buffer; contentType: string; etag: string }) {
+export function immutableBytesResponse(
+  request: Request,
+  body: { bytes: Buffer; contentType: string; etag: string },
+  { cache = "public" }: { cache?: "public" | "private" } = {},
+) {
   const etag = `"${body.etag}"`;
   const size = body.bytes.length;
   const headers: Record<string, string> = {
     "Content-Type": body.contentType,
-    "Cache-Control": "public, max-age=31536000, immutable",
+    "Cache-Control": `${cache}, max-age=31536000, immutable`,
     ETag: etag,
     "Accept-Ranges": "bytes",
     "X-Content-Type-Options": "nosniff",

@@ -2,11 +2,11 @@ import { and, asc, count, desc, eq, inArray, lt, or, sql, sum } from "drizzle-or
 import { env } from "@/lib/env.mjs";
 import { defaultSessionSettings, type Scenario, type SessionSettings } from "@/lib/schemas";
 import { CharacterModel } from "@/server/characters/model";
-import { DEFAULT_VOICE_ID } from "@/server/db/presets";
 import type { Database } from "@/server/db";
-import { characters, chatSessions, messages, type Character } from "@/server/db/schema";
+import { characters, chatSessions, messages } from "@/server/db/schema";
 import { DomainError, notFound } from "@/server/errors";
 import { containsPattern, decodeCursor, encodeCursor } from "@/server/db/query-helpers";
+import { chatCharacterColumns, findChat, snapshotOf, type ChatCharacter } from "./chat-character";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
@@ -26,7 +26,7 @@ export interface SessionPatch {
 const PREVIEW_LENGTH = 120;
 
 /** The greeting opens the chat; the card's alternate greetings are its other "swipes". */
-async function insertGreetings(tx: Tx, sessionId: string, character: Pick<Character, "greeting" | "alternateGreetings">) {
+async function insertGreetings(tx: Tx, sessionId: string, character: Pick<ChatCharacter, "greeting" | "alternateGreetings">) {
   const greetings = [character.greeting, ...character.alternateGreetings].map((g) => g.trim()).filter(Boolean);
   const [first, ...alternates] = greetings;
   if (!first) return;
@@ -59,6 +59,7 @@ export class SessionModel {
           scenario: input.scenario ?? character.scenario,
           model: input.model ?? env().OLLAMA_MODEL,
           settings: { ...defaultSessionSettings, ...input.settings },
+          characterSnapshot: snapshotOf(character),
         })
         .returning();
       await insertGreetings(tx, session!.id, character);
@@ -66,16 +67,14 @@ export class SessionModel {
     });
   }
 
+  /**
+   * The chat with its character as this user may still see it (live, or the snapshot taken when
+   * the chat started; see chat-character.ts) and the voice it speaks with.
+   */
   async get(id: string) {
-    const [row] = await this.db
-      .select({ session: chatSessions, character: characters })
-      .from(chatSessions)
-      .innerJoin(characters, eq(characters.id, chatSessions.characterId))
-      .where(this.owned(id))
-      .limit(1);
-    if (!row) throw notFound("Chat");
-    // The voice the character speaks with: its own, or the app's default.
-    return { ...row, voiceId: row.character.voiceId ?? DEFAULT_VOICE_ID };
+    const chat = await findChat(this.db, this.owned(id));
+    if (!chat) throw notFound("Chat");
+    return chat;
   }
 
   /** Most recent first, with the last message as a preview; `cursor` continues a page. */
@@ -92,8 +91,8 @@ export class SessionModel {
         lastMessageAt: chatSessions.lastMessageAt,
         createdAt: chatSessions.createdAt,
         characterId: characters.id,
-        characterName: characters.name,
-        characterImage: characters.imageUrl,
+        characterName: chatCharacterColumns.name,
+        characterImage: chatCharacterColumns.imageUrl,
         preview: lastMessage,
       })
       .from(chatSessions)
@@ -226,8 +225,8 @@ export class SessionModel {
         messageId: messages.id,
         sessionId: chatSessions.id,
         sessionTitle: chatSessions.title,
-        characterName: characters.name,
-        characterImage: characters.imageUrl,
+        characterName: chatCharacterColumns.name,
+        characterImage: chatCharacterColumns.imageUrl,
         role: messages.role,
         content: messages.content,
         createdAt: messages.createdAt,

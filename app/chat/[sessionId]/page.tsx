@@ -38,7 +38,7 @@ export default async function ChatPage({ params }: { params: Promise<{ sessionId
         key={session.id}
         sessionId={session.id}
         historyLimit={HISTORY_PAGE}
-        character={{ id: character.id, name: character.name, imageUrl: character.imageUrl }}
+        character={{ id: character.id, name: character.name, imageUrl: character.imageUrl, source: character.source }}
       />
     </HydrateClient>
   );

@@ -1,0 +1,1 @@
+CREATE INDEX "characters_image_url_idx" ON "characters" USING btree ("image_url");
