@@ -1,10 +1,12 @@
 "use server";
 
 import { cookies } from "next/headers";
-import { AuthError } from "next-auth";
+import { AuthError, CredentialsSignin } from "next-auth";
 import { redirect } from "next/navigation";
 import { isLocale, LOCALE_COOKIE } from "@/lib/i18n";
 import { signIn, signOut } from "@/server/auth";
+import { safeCallbackPath } from "@/server/auth/callback-url";
+import { SIGN_IN_ERROR_CODES } from "@/server/auth/dev-sign-in";
 
 export async function setLocaleAction(locale: string) {
   if (!isLocale(locale)) return;
@@ -15,23 +17,29 @@ export async function signOutAction() {
   await signOut({ redirectTo: "/" });
 }
 
-/** Only same-site paths, so a crafted link can't send people elsewhere after sign-in. */
-function safeCallback(value: FormDataEntryValue | null) {
-  const path = typeof value === "string" ? value : "/";
-  return path.startsWith("/") && !path.startsWith("//") ? path : "/";
+/**
+ * After "sign out everywhere" this browser's cookie names a session that no longer exists:
+ * clear it and go to the sign-in page.
+ */
+export async function signOutToSignInAction() {
+  await signOut({ redirectTo: "/signin" });
 }
 
 export async function googleSignInAction(formData: FormData) {
-  await signIn("google", { redirectTo: safeCallback(formData.get("callbackUrl")) });
+  await signIn("google", { redirectTo: safeCallbackPath(formData.get("callbackUrl")) });
 }
 
 export async function devSignInAction(formData: FormData) {
-  const callbackUrl = safeCallback(formData.get("callbackUrl"));
+  const callbackUrl = safeCallbackPath(formData.get("callbackUrl"));
   try {
     await signIn("dev", { email: formData.get("email"), name: formData.get("name"), redirectTo: callbackUrl });
   } catch (error) {
-    // signIn redirects by throwing; only real failures are AuthErrors.
-    if (error instanceof AuthError) redirect(`/signin?error=1&callbackUrl=${encodeURIComponent(callbackUrl)}`);
+    // signIn redirects by throwing; only real failures are AuthErrors. A refusal the page can
+    // explain keeps its code; anything else is a plain "sign-in failed".
+    if (error instanceof AuthError) {
+      const known = error instanceof CredentialsSignin && (SIGN_IN_ERROR_CODES as readonly string[]).includes(error.code);
+      redirect(`/signin?error=${known ? error.code : "1"}&callbackUrl=${encodeURIComponent(callbackUrl)}`);
+    }
     throw error;
   }
 }

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { ApiTokens } from "@/components/settings/api-tokens";
+import { SignOutEverywhere } from "@/components/settings/sign-out-everywhere";
 import { HydrateClient, prefetch, trpc } from "@/lib/trpc/server";
 import { requireUser } from "@/server/auth";
 import { getI18n } from "@/server/i18n";
@@ -19,6 +20,7 @@ export default async function SettingsPage() {
       <HydrateClient>
         <ApiTokens />
       </HydrateClient>
+      <SignOutEverywhere />
     </main>
   );
 }

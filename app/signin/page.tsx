@@ -1,7 +1,9 @@
 import type { Metadata } from "next";
 import Image from "next/image";
 import { redirect } from "next/navigation";
+import type { MessageKey } from "@/lib/i18n";
 import { auth, signInMethods } from "@/server/auth";
+import { safeCallbackPath } from "@/server/auth/callback-url";
 import { devSignInAction, googleSignInAction } from "@/server/actions";
 import { getI18n } from "@/server/i18n";
 import { ErrorNote } from "@/components/error-note";
@@ -11,9 +13,19 @@ export async function generateMetadata(): Promise<Metadata> {
   return { title: t("nav.signIn") };
 }
 
-export default async function SignInPage({ searchParams }: { searchParams: Promise<{ callbackUrl?: string; error?: string }> }) {
+/** Why a sign-in was refused, by the `error` the sign-in actions (or Auth.js's `code`) pass on. */
+const SIGN_IN_ERRORS = new Map<string, MessageKey>([
+  ["linked_account", "signin.linkedAccount"],
+  ["sign_up_limit", "signin.signUpLimit"],
+]);
+
+export default async function SignInPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ callbackUrl?: string | string[]; error?: string | string[]; code?: string | string[] }>;
+}) {
   const [{ t }, session, params] = await Promise.all([getI18n(), auth(), searchParams]);
-  const callbackUrl = params.callbackUrl?.startsWith("/") && !params.callbackUrl.startsWith("//") ? params.callbackUrl : "/";
+  const callbackUrl = safeCallbackPath(params.callbackUrl);
   if (session?.user) redirect(callbackUrl);
   const methods = signInMethods();
 
@@ -24,8 +36,8 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
         <h1 className="text-2xl font-extrabold tracking-tight">{t("signin.title")}</h1>
         <p className="mt-2 text-sm leading-relaxed text-zinc-400">{t("signin.body")}</p>
         {params.error && (
-          <ErrorNote className="mt-4">
-            {t("signin.failed")}
+          <ErrorNote className="mt-4" testId="signin-error">
+            {t(SIGN_IN_ERRORS.get(String(params.code ?? params.error)) ?? "signin.failed")}
           </ErrorNote>
         )}
 

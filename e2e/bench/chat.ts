@@ -18,10 +18,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createTRPCClient, httpBatchStreamLink, httpSubscriptionLink, splitLink } from "@trpc/client";
 import { isNull } from "drizzle-orm";
 import { EventSource, type FetchLike } from "eventsource";
-import { encode } from "next-auth/jwt";
 import { Ollama } from "ollama";
 import superjson from "superjson";
 import { freePort } from "../support/ports";
+import { signedInCookie } from "../support/session-cookie";
 import type { AppRouter } from "@/server/api/root";
 import type { ReplyStats } from "@/server/chat/live-reply";
 import { createDatabase } from "@/server/db/client";
@@ -33,8 +33,6 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 const NEXT_BIN = path.join(ROOT, "node_modules/next/dist/bin/next");
 
 const AUTH_SECRET = "bench-secret-bench-secret-bench-secret-00";
-/** Auth.js's cookie (and JWT salt) on plain http. */
-const SESSION_COOKIE = "authjs.session-token";
 const MODEL = "qwen2.5:7b";
 
 /** Fixed upstream pacing, so the direct and the relayed path see exactly the same token stream. */
@@ -281,15 +279,6 @@ async function createUser(database: Db) {
   return user;
 }
 
-/** A session cookie as Auth.js would set it after sign-in (JWT strategy). */
-async function sessionCookie(user: { id: string; name: string | null; email: string | null }) {
-  const jwt = await encode({
-    token: { sub: user.id, name: user.name, email: user.email },
-    secret: AUTH_SECRET,
-    salt: SESSION_COOKIE,
-  });
-  return `${SESSION_COOKIE}=${jwt}`;
-}
 
 async function presetCharacterId(database: Db) {
   const [row] = await database.db.select({ id: characters.id }).from(characters).where(isNull(characters.ownerId)).limit(1);
@@ -870,7 +859,7 @@ async function setUp() {
   log(`app on ${baseUrl}, server pid ${pid}${pid === app.pid ? "" : ` (forked by ${app.pid})`}`);
 
   const user = await createUser(database);
-  const client = createAppClient(baseUrl, await sessionCookie(user));
+  const client = createAppClient(baseUrl, (await signedInCookie(database.db, user, { secret: AUTH_SECRET })).cookie);
   const characterId = await presetCharacterId(database);
   const sessionIds: string[] = [];
   for (let i = 0; i < MANY; i += 1) sessionIds.push((await client.sessions.create.mutate({ characterId })).id);

@@ -59,7 +59,8 @@ export default async function globalSetup() {
       AUTH_GOOGLE_ID: GOOGLE_CLIENT.id,
       AUTH_GOOGLE_SECRET: GOOGLE_CLIENT.secret,
       AUTH_GOOGLE_ISSUER: fakes.google.issuer,
-      AUTH_DEV_LOGIN: "",
+      // Beside Google, so the specs can check that it never opens a Google account.
+      AUTH_DEV_LOGIN: "true",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,3 +1,4 @@
+import { accountRouter } from "./routers/account";
 import { apiTokensRouter } from "./routers/api-tokens";
 import { charactersRouter } from "./routers/characters";
 import { chatRouter } from "./routers/chat";
@@ -13,6 +14,7 @@ export const appRouter = createTRPCRouter({
   sessions: sessionsRouter,
   health: healthRouter,
   apiTokens: apiTokensRouter,
+  account: accountRouter,
 });
 
 export type AppRouter = typeof appRouter;

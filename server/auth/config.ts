@@ -1,7 +1,14 @@
 import type { NextAuthConfig } from "next-auth";
+import { authRedirect } from "./callback-url";
 
 /** The sign-in page, coming back to `path` (a same-site path) afterwards. */
 export const signInUrl = (path: string) => `/signin?callbackUrl=${encodeURIComponent(path)}`;
+
+/**
+ * The longest a session lasts, in seconds: its row in auth_sessions expires this long after
+ * sign-in, however active the browser is, so a copied cookie can't be kept alive forever.
+ */
+export const SESSION_MAX_AGE_S = 30 * 24 * 60 * 60;
 
 /** Pages that need a signed-in user; everything else is public. */
 export const PROTECTED_PREFIXES = ["/chat", "/settings"];
@@ -13,9 +20,10 @@ export const PROTECTED_PREFIXES = ["/chat", "/settings"];
  */
 export const authConfig = {
   pages: { signIn: "/signin" },
-  session: { strategy: "jwt" },
+  session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_S },
   providers: [],
   callbacks: {
+    redirect: authRedirect,
     authorized({ auth, request }) {
       const { pathname, search } = request.nextUrl;
       const needsUser = PROTECTED_PREFIXES.some((prefix) => pathname.startsWith(prefix));
@@ -24,9 +32,10 @@ export const authConfig = {
       const signIn = new URL(signInUrl(pathname + search), request.nextUrl);
       return Response.redirect(signIn);
     },
-    jwt({ token, user }) {
-      if (user?.id) token.sub = user.id;
-      return token;
+    // The proxy can't reach the database; it can at least turn away a cookie from before session
+    // rows existed (no `sid`), which the full configuration (server/auth) would refuse anyway.
+    jwt({ token }) {
+      return typeof token.sid === "string" ? token : null;
     },
     session({ session, token }) {
       if (token.sub) session.user.id = token.sub;

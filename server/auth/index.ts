@@ -1,15 +1,16 @@
 import { DrizzleAdapter } from "@auth/drizzle-adapter";
-import { eq } from "drizzle-orm";
-import NextAuth, { type DefaultSession, type NextAuthConfig } from "next-auth";
+import NextAuth, { type DefaultSession, type NextAuthConfig, type Session } from "next-auth";
+import { decode, type JWT } from "next-auth/jwt";
 import Credentials from "next-auth/providers/credentials";
 import Google from "next-auth/providers/google";
 import { cache } from "react";
 import { devLoginEnabled, env, googleConfigured } from "@/lib/env.mjs";
-import { devSignInSchema } from "@/lib/schemas";
 import { getDb } from "@/server/db";
 import { accounts, authSessions, users, verificationTokens } from "@/server/db/schema";
 import { redirect } from "next/navigation";
-import { authConfig, signInUrl } from "./config";
+import { authConfig, SESSION_MAX_AGE_S, signInUrl } from "./config";
+import { authorizeDevSignIn } from "./dev-sign-in";
+import { endSession, liveSession, sessionClaims, startSession, type SessionClaims } from "./sessions";
 
 export { signInUrl };
 
@@ -17,18 +18,6 @@ declare module "next-auth" {
   interface Session {
     user: { id: string } & DefaultSession["user"];
   }
-}
-
-/** Finds or creates the account for a development sign-in (no password: never offered in production). */
-async function devUser(input: unknown) {
-  const parsed = devSignInSchema.safeParse(input);
-  if (!parsed.success) return null;
-  const { email, name } = parsed.data;
-  const db = getDb();
-  const [existing] = await db.select().from(users).where(eq(users.email, email)).limit(1);
-  if (existing) return existing;
-  const [created] = await db.insert(users).values({ email, name: name || email.split("@")[0] }).returning();
-  return created ?? null;
 }
 
 function providers() {
@@ -49,11 +38,42 @@ function providers() {
         id: "dev",
         name: "Development",
         credentials: { email: { label: "Email" }, name: { label: "Name" } },
-        authorize: devUser,
+        authorize: (input) => authorizeDevSignIn(getDb(), input),
       }),
     );
   }
   return list;
+}
+
+type SignOutMessage = Parameters<NonNullable<NonNullable<NextAuthConfig["events"]>["signOut"]>>[0];
+
+/**
+ * Auth.js's `jwt` callback: at sign-in (`user` present) the new cookie gets a session row of its
+ * own; on every later read the cookie counts only while that row is live (null signs it out).
+ */
+export async function sessionRowJwt({
+  token,
+  user,
+  account,
+}: {
+  token: JWT;
+  /** present only at sign-in (Auth.js types it as always there) */
+  user?: { id?: string } | null;
+  account?: { provider: string } | null;
+}): Promise<JWT | null> {
+  const db = getDb();
+  if (user?.id) {
+    const sid = await startSession(db, user.id, SESSION_MAX_AGE_S);
+    return { ...token, sub: user.id, sid, ...(account?.provider === "dev" ? { devSignIn: true } : {}) };
+  }
+  const claims = sessionClaims(token);
+  return claims && (await liveSession(db, claims)) ? token : null;
+}
+
+/** Auth.js's `signOut` event (it decodes the cookie for JWT sessions): the cookie's row goes. */
+export async function endSessionOnSignOut(message: SignOutMessage) {
+  const claims = "token" in message ? sessionClaims(message.token) : null;
+  if (claims) await endSession(getDb(), claims.sid);
 }
 
 let config: NextAuthConfig | undefined;
@@ -71,12 +91,14 @@ const nextAuth = NextAuth(
         sessionsTable: authSessions,
         verificationTokensTable: verificationTokens,
       }),
+      callbacks: { ...authConfig.callbacks, jwt: sessionRowJwt },
+      events: { signOut: endSessionOnSignOut },
     }),
 );
 
 export const { handlers, signIn, signOut } = nextAuth;
 
-/** The current session, memoised per request for server components. */
+/** The current session, memoised per request for server components (its row is checked). */
 export const auth = cache(() => nextAuth.auth());
 
 /** The signed-in user of a page; a visitor is sent to sign in and brought back to `path`. */
@@ -86,26 +108,74 @@ export async function requireUser(path: string) {
   return session.user;
 }
 
-/** Auth.js's session cookie (plain or `__Secure-`, possibly split into numbered chunks). */
-const SESSION_COOKIE = /(?:^|;\s*)((?:__Secure-)?authjs\.session-token(?:\.\d+)?)=([^;]*)/g;
-const SESSION_CACHE_MS = 10_000;
-const SESSION_CACHE_SIZE = 2_000;
-const decoded = new Map<string, { session: Awaited<ReturnType<typeof auth>>; until: number }>();
+/** Auth.js's session cookie: plain or `__Secure-`, possibly split into numbered chunks. */
+const SESSION_COOKIE = /(?:^|;\s*)((?:__Secure-)?authjs\.session-token)(?:\.(\d+))?=([^;]*)/g;
+const SECURE_NAME = "__Secure-authjs.session-token";
+
+/** The session cookie of a request, its chunks joined in order (the `__Secure-` one first). */
+function sessionCookie(header: string | null) {
+  const chunks = new Map<string, { index: number; value: string }[]>();
+  for (const [, name, index, value] of (header ?? "").matchAll(SESSION_COOKIE)) {
+    chunks.set(name!, [...(chunks.get(name!) ?? []), { index: index === undefined ? -1 : Number(index), value: value! }]);
+  }
+  const name = chunks.has(SECURE_NAME) ? SECURE_NAME : chunks.keys().next().value;
+  if (!name) return null;
+  const value = chunks.get(name)!.sort((a, b) => a.index - b.index).map((chunk) => chunk.value).join("");
+  return value ? { name, value } : null;
+}
+
+interface DecodedCookie {
+  claims: SessionClaims;
+  user: Session["user"];
+}
+
+/** A cookie that didn't decode is tried again after this long. */
+const UNDECODABLE_CACHE_MS = 60_000;
+const DECODED_CACHE_SIZE = 2_000;
+const decoded = new Map<string, { cookie: DecodedCookie | null; until: number }>();
 
 /**
- * The session for an API request. Decrypting the session cookie costs milliseconds and runs on
- * Node's thread pool, and a chat makes many requests with the same cookie: the result is reused
- * for a few seconds. No cookie means no session, without asking Auth.js at all.
+ * Decrypting the cookie costs milliseconds on Node's thread pool, and a chat makes many requests
+ * with the same cookie, whose content never changes: the result is kept until the JWT expires.
+ * Only the decryption is kept; whether the session is still live is asked every time.
  */
-export async function sessionFromHeaders(headers: Headers) {
-  const key = [...(headers.get("cookie") ?? "").matchAll(SESSION_COOKIE)].map((m) => `${m[1]}=${m[2]}`).join(";");
-  if (!key) return null;
+async function decodeSessionCookie(cookie: { name: string; value: string }): Promise<DecodedCookie | null> {
+  const key = `${cookie.name}=${cookie.value}`;
   const hit = decoded.get(key);
-  if (hit && hit.until > Date.now()) return hit.session;
-  const session = await nextAuth.auth();
-  if (decoded.size >= SESSION_CACHE_SIZE) decoded.delete(decoded.keys().next().value!);
-  decoded.set(key, { session, until: Date.now() + SESSION_CACHE_MS });
-  return session;
+  if (hit && hit.until > Date.now()) return hit.cookie;
+  const secret = env().AUTH_SECRET;
+  const token = secret ? await decode({ token: cookie.value, secret, salt: cookie.name }).catch(() => null) : null;
+  const claims = sessionClaims(token);
+  const result =
+    token && claims
+      ? {
+          claims,
+          user: {
+            id: claims.userId,
+            name: typeof token.name === "string" ? token.name : null,
+            email: typeof token.email === "string" ? token.email : null,
+            image: typeof token.picture === "string" ? token.picture : null,
+          },
+        }
+      : null;
+  const until = result && typeof token?.exp === "number" ? token.exp * 1000 : Date.now() + UNDECODABLE_CACHE_MS;
+  if (decoded.size >= DECODED_CACHE_SIZE) decoded.delete(decoded.keys().next().value!);
+  decoded.set(key, { cookie: result, until });
+  return result;
+}
+
+/**
+ * The session for an API request, from its own headers. No cookie means no session, without
+ * decrypting anything; a cookie counts only while its session row is live (one indexed read per
+ * request, so a session ended on any instance is refused at once by all of them).
+ */
+export async function sessionFromHeaders(headers: Headers): Promise<Session | null> {
+  const cookie = sessionCookie(headers.get("cookie"));
+  if (!cookie) return null;
+  const session = await decodeSessionCookie(cookie);
+  if (!session) return null;
+  const live = await liveSession(getDb(), session.claims);
+  return live ? { user: session.user, expires: live.expires.toISOString() } : null;
 }
 
 /** Which sign-in methods this server offers (for the sign-in page). */

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// `npm start`: runs Avatar Forge on its embedded defaults at http://localhost:3000.
+// `npm start`: runs Avatar Forge on its embedded defaults at http://127.0.0.1:3000.
 // Installs dependencies and builds when needed, keeps a generated AUTH_SECRET under .data/,
-// and offers the development sign-in when Google is not configured (this is a local run).
+// listens on loopback only unless HOST says otherwise, and offers the development sign-in
+// (any email, no password) only while nobody else can reach the server.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { listenPlan } from "./listen-plan.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 process.chdir(root);
@@ -50,13 +52,13 @@ if (!process.env.AUTH_SECRET) {
 }
 process.env.AUTH_TRUST_HOST ??= "true";
 process.env.NEXT_TELEMETRY_DISABLED ??= "1";
-if (!process.env.AUTH_GOOGLE_ID && process.env.AUTH_DEV_LOGIN === undefined) {
-  process.env.AUTH_DEV_LOGIN = "true";
-  console.log("▸ Google sign-in is not configured: the development sign-in is enabled for this local run.");
-}
 
-const port = process.env.PORT ?? "3000";
-const server = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", port], {
+const plan = listenPlan(process.env);
+for (const line of plan.notes) console.log(line);
+if (plan.devLogin) process.env.AUTH_DEV_LOGIN = plan.devLogin;
+if (plan.warning) console.warn(plan.warning);
+
+const server = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-H", plan.host, "-p", plan.port], {
   stdio: "inherit",
   env: process.env,
 });
