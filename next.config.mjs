@@ -1,6 +1,7 @@
 // @ts-check
 import { PHASE_DEVELOPMENT_SERVER, PHASE_PRODUCTION_SERVER } from "next/constants.js";
 import { parseEnv } from "./lib/env.mjs";
+import { contentSecurityPolicy, SECURITY_HEADERS } from "./lib/security-headers.mjs";
 
 /** @param {string} phase */
 export default function nextConfig(phase) {
@@ -26,6 +27,12 @@ export default function nextConfig(phase) {
     // `npm test` runs `tsc --noEmit` over the whole project (tests, fakes, benchmarks) before the
     // build; checking again here would only double the time.
     typescript: { ignoreBuildErrors: true },
+    // Every response: API routes and static files get these as they are; pages get them too, with
+    // the proxy replacing this nonce-less policy by one with the request's nonce (proxy.ts).
+    async headers() {
+      const headers = { ...SECURITY_HEADERS, "content-security-policy": contentSecurityPolicy() };
+      return [{ source: "/:path*", headers: Object.entries(headers).map(([key, value]) => ({ key, value })) }];
+    },
   };
   return config;
 }

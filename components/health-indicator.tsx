@@ -18,7 +18,10 @@ function useHealth() {
   return useQuery(trpc.health.check.queryOptions(undefined, { refetchInterval: 30_000, staleTime: 10_000 }));
 }
 
-/** A small dot in the header; opens a panel with each service's status and latency. */
+/**
+ * A small dot in the header; opens a panel with each service's status, and for signed-in users
+ * its latency and whether the default model is installed (visitors are told up or down only).
+ */
 export function HealthIndicator() {
   const { t } = useI18n();
   const { data } = useHealth();
@@ -47,12 +50,20 @@ export function HealthIndicator() {
             {SERVICES.map(([key, name]) => {
               const service = data.services[key];
               return (
-                <li key={key} className="flex items-center gap-2 text-sm" data-testid={`health-${key}`} data-status={service.status}>
-                  <span className={`size-2 rounded-full ${DOT[service.status]}`} />
-                  <span className="text-zinc-300">{t(name)}</span>
-                  <span className="ml-auto text-xs text-zinc-500 tabular-nums">
-                    {t(`health.status.${service.status}`)} · {service.latencyMs} ms
+                <li key={key} className="text-sm" data-testid={`health-${key}`} data-status={service.status}>
+                  <span className="flex items-center gap-2">
+                    <span className={`size-2 rounded-full ${DOT[service.status]}`} />
+                    <span className="text-zinc-300">{t(name)}</span>
+                    <span className="ml-auto text-xs text-zinc-500 tabular-nums">
+                      {t(`health.status.${service.status}`)}
+                      {service.latencyMs !== undefined && ` · ${service.latencyMs} ms`}
+                    </span>
                   </span>
+                  {service.defaultModelInstalled === false && (
+                    <span className="mt-0.5 block pl-4 text-xs text-amber-300" data-testid="health-model-missing">
+                      {t("health.modelMissing")}
+                    </span>
+                  )}
                 </li>
               );
             })}

@@ -7,14 +7,14 @@ test("add a voice, pick it for a character, delete it", async ({ page }) => {
   await expect(page.getByTestId("preset-voices").getByTestId("voice-row")).toHaveCount(4);
   await page.getByTestId("new-voice").click();
   await page.getByTestId("voice-name").fill(name);
-  await page.getByTestId("voice-path").fill("refs/my_voice.wav");
+  await page.getByTestId("voice-path").fill("presets/my_voice.wav");
   await page.getByTestId("voice-transcript").fill("안녕하세요, 오늘 날씨가 참 좋네요.");
   await page.getByLabel("문장 나누기 방식").selectOption({ label: "문장 부호마다" });
   await headerSettled(page);
   await keepScreenshot(page, "voices-desktop");
   await page.getByTestId("save-voice").click();
   await expect(page.getByTestId("my-voices")).toContainText(name);
-  await expect(page.getByTestId("my-voices")).toContainText("refs/my_voice.wav");
+  await expect(page.getByTestId("my-voices")).toContainText("presets/my_voice.wav");
 
   const form = new CharacterFormPage(page);
   await form.openNew();
@@ -55,4 +55,15 @@ test("a voice needs its path on the TTS server", async ({ page }) => {
   await page.getByTestId("save-voice").click();
   await expect(page.getByTestId("voice-form")).toContainText("The reference audio path on the TTS server is required.");
   await expect(page.getByTestId("my-voices")).not.toContainText("경로 없는 목소리");
+});
+
+test("a voice's reference audio must be a file in the directory the server allows", async ({ page }) => {
+  await page.goto("/voices");
+  await page.getByTestId("new-voice").click();
+  await expect(page.getByTestId("voice-path-dir")).toContainText("“presets/”");
+  await page.getByTestId("voice-name").fill("바깥 경로 목소리");
+  await page.getByTestId("voice-path").fill("presets/../../etc/passwd");
+  await page.getByTestId("save-voice").click();
+  await expect(page.getByTestId("voice-form")).toContainText("참조 음성은 음성 서버의 “presets/” 폴더 안에 있는 파일이어야 해요.");
+  await expect(page.getByTestId("my-voices")).not.toContainText("바깥 경로 목소리");
 });

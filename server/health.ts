@@ -1,64 +1,120 @@
 import { sql } from "drizzle-orm";
-import { env } from "@/lib/env.mjs";
 import type { Database } from "@/server/db";
 import { probeOllama } from "@/server/llm/ollama";
 import { probeSovits } from "@/server/tts/sovits";
 
 export type ServiceStatus = "ok" | "degraded" | "down";
+const SERVICES = ["database", "llm", "tts"] as const;
+type ServiceName = (typeof SERVICES)[number];
 
-export interface ServiceHealth {
+/** One dependency as the server sees it; `problem` (remote text, addresses) stays in the log. */
+interface Probe {
   status: ServiceStatus;
   latencyMs: number;
-  detail?: string;
-  fake?: boolean;
+  fake: boolean;
+  problem?: string;
+  defaultModelInstalled?: boolean;
 }
 
-async function timed(run: () => Promise<Omit<ServiceHealth, "latencyMs">>): Promise<ServiceHealth> {
+/**
+ * One dependency as a caller sees it: visitors get whether it is up, signed-in users also its
+ * latency, whether a built-in fake answered, and (the LLM) whether the default model is there.
+ * Never an address, a version or a remote error text.
+ */
+export interface ServiceReport {
+  status: ServiceStatus;
+  latencyMs?: number;
+  fake?: boolean;
+  defaultModelInstalled?: boolean;
+}
+
+export interface HealthReport {
+  status: ServiceStatus;
+  checkedAt: string;
+  /** This server: "ok" whenever it answers at all. */
+  backend: { status: "ok" };
+  services: Record<ServiceName, ServiceReport>;
+}
+
+async function timed(run: () => Promise<Omit<Probe, "latencyMs">>): Promise<Probe> {
   const start = performance.now();
   try {
     const result = await run();
     return { ...result, latencyMs: Math.round(performance.now() - start) };
   } catch (error) {
-    const detail = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-    return { status: "down", detail, latencyMs: Math.round(performance.now() - start) };
+    const problem = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+    return { status: "down", fake: false, problem, latencyMs: Math.round(performance.now() - start) };
+  }
+}
+
+/** The last status logged per dependency, so a polled health check logs changes, not every poll. */
+const logged = new Map<ServiceName, ServiceStatus>();
+
+function logChanges(probes: Record<ServiceName, Probe>) {
+  for (const name of SERVICES) {
+    const { status, problem } = probes[name];
+    if (logged.get(name) === status) continue;
+    if (status !== "ok" || logged.has(name)) console.warn(`[health] ${name} is ${status}${problem ? `: ${problem}` : ""}`);
+    logged.set(name, status);
   }
 }
 
 /** Checks every dependency concurrently; each check is bounded, so this never hangs. */
-export async function checkHealth(db: Database) {
-  const config = env();
+async function probeAll(db: Database): Promise<Record<ServiceName, Probe>> {
   const [database, llm, tts] = await Promise.all([
     timed(async () => {
       await Promise.race([
         db.execute(sql`select 1`),
         new Promise((_, reject) => setTimeout(() => reject(new Error("no answer within 3 s")), 3_000)),
       ]);
-      return { status: "ok" };
+      return { status: "ok", fake: false };
     }),
     timed(async () => {
       const probe = await probeOllama();
       return probe.defaultModelPresent
-        ? { status: "ok", detail: `Ollama ${probe.version}, ${probe.defaultModel}`, fake: probe.fake }
+        ? { status: "ok", fake: probe.fake, defaultModelInstalled: true }
         : {
             status: "degraded",
-            detail: `Ollama ${probe.version}; default model ${probe.defaultModel} is not installed`,
             fake: probe.fake,
+            defaultModelInstalled: false,
+            problem: `Ollama ${probe.version} has no ${probe.defaultModel} (the default model)`,
           };
     }),
     timed(async () => {
       const probe = await probeSovits();
-      return { status: "ok", detail: probe.title, fake: probe.fake };
+      return { status: "ok", fake: probe.fake };
     }),
   ]);
-  const services = { database, llm, tts };
-  const status: ServiceStatus =
-    database.status === "down" ? "down" : Object.values(services).every((s) => s.status === "ok") ? "ok" : "degraded";
+  return { database, llm, tts };
+}
+
+/** Down without the database (nothing works); degraded while another dependency is not ok. */
+function overall(services: Record<ServiceName, ServiceReport>): ServiceStatus {
+  if (services.database.status === "down") return "down";
+  return SERVICES.every((name) => services[name].status === "ok") ? "ok" : "degraded";
+}
+
+/**
+ * The health of the app's dependencies for one caller (see ServiceReport for who sees what).
+ * A server that answers without the default model is "degraded" for signed-in users and up for
+ * visitors, who are not told which models exist.
+ */
+export async function checkHealth(db: Database, viewer: { signedIn: boolean }): Promise<HealthReport> {
+  const probes = await probeAll(db);
+  logChanges(probes);
+  const services = Object.fromEntries(
+    SERVICES.map((name) => {
+      const { status, latencyMs, fake, defaultModelInstalled } = probes[name];
+      const report: ServiceReport = viewer.signedIn
+        ? { status, latencyMs, fake, ...(defaultModelInstalled === undefined ? {} : { defaultModelInstalled }) }
+        : { status: status === "down" ? "down" : "ok" };
+      return [name, report];
+    }),
+  ) as Record<ServiceName, ServiceReport>;
   return {
-    status,
+    status: overall(services),
     checkedAt: new Date().toISOString(),
-    backend: { status: "ok" as const, uptimeSeconds: Math.round(process.uptime()) },
+    backend: { status: "ok" },
     services,
-    endpoints: { ollama: config.OLLAMA_HOST, sovits: config.SOVITS_URL },
   };
 }
-export type HealthReport = Awaited<ReturnType<typeof checkHealth>>;

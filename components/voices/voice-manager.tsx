@@ -63,6 +63,7 @@ export function VoiceManager() {
             key={editing.id ?? "new"}
             voiceId={editing.id}
             initial={editing.draft}
+            refAudioDir={list.data?.refAudioDir}
             onDone={() => {
               setEditing(null);
               void refresh();
@@ -192,7 +193,18 @@ function VoiceRow({
   );
 }
 
-function VoiceForm({ voiceId, initial, onDone }: { voiceId: string | null; initial: VoiceInput; onDone: () => void }) {
+function VoiceForm({
+  voiceId,
+  initial,
+  refAudioDir,
+  onDone,
+}: {
+  voiceId: string | null;
+  initial: VoiceInput;
+  /** Where reference audio must be on the GPT-SoVITS host (SOVITS_REF_AUDIO_DIR). */
+  refAudioDir?: string;
+  onDone: () => void;
+}) {
   const { t } = useI18n();
   const trpc = useTRPC();
   const [draft, setDraft] = useState<VoiceInput>(initial);
@@ -240,8 +252,13 @@ function VoiceForm({ voiceId, initial, onDone }: { voiceId: string | null; initi
       </div>
       <label className="block">
         <span className="label">{t("voices.refAudioPath")}</span>
-        <input className="field font-mono text-sm" required maxLength={VOICE_LIMITS.path} placeholder="refs/my_voice.wav" value={draft.refAudioPath} onChange={(e) => set("refAudioPath", e.target.value)} data-testid="voice-path" />
+        <input className="field font-mono text-sm" required maxLength={VOICE_LIMITS.path} placeholder={refAudioDir && `${refAudioDir}/my_voice.wav`} value={draft.refAudioPath} onChange={(e) => set("refAudioPath", e.target.value)} data-testid="voice-path" />
         <span className="mt-1 block text-xs text-zinc-500">{t("voices.refAudioHint")}</span>
+        {refAudioDir && (
+          <span className="mt-0.5 block text-xs text-zinc-500" data-testid="voice-path-dir">
+            {t("voices.refAudioDir", { dir: refAudioDir })}
+          </span>
+        )}
         <Err messages={fieldErrors.refAudioPath} />
       </label>
       <label className="block">

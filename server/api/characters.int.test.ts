@@ -190,7 +190,7 @@ describe("portraits", () => {
 });
 
 describe("voices", () => {
-  const voice = { name: "내 목소리", refAudioPath: "refs/me.wav", promptText: "안녕하세요, 반갑습니다.", promptLang: "ko" as const };
+  const voice = { name: "내 목소리", refAudioPath: "presets/me.wav", promptText: "안녕하세요, 반갑습니다.", promptLang: "ko" as const };
 
   it("lists the presets and the default voice for everyone, plus one's own voices", async () => {
     const visitor = await callerFor(null).voices.list();
@@ -211,7 +211,7 @@ describe("voices", () => {
     await expect(callerFor(owner).voices.delete({ id: "preset-voice-calm" })).rejects.toMatchObject({ code: "FORBIDDEN" });
 
     const updated = await callerFor(owner).voices.update({ id: created.id, data: { promptText: "바뀐 대본" } });
-    expect(updated).toMatchObject({ name: "내 목소리", promptText: "바뀐 대본", refAudioPath: "refs/me.wav" });
+    expect(updated).toMatchObject({ name: "내 목소리", promptText: "바뀐 대본", refAudioPath: "presets/me.wav" });
   });
 
   it("checks synthesis parameters against the protocol's ranges", async () => {
@@ -220,6 +220,24 @@ describe("voices", () => {
     }
     await expect(callerFor(owner).voices.create({ ...voice, promptLang: "EN" } as never)).rejects.toMatchObject({ code: "BAD_REQUEST" });
     await expect(callerFor(owner).voices.create({ ...voice, refAudioPath: "a\nb" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+  });
+
+  it("keeps reference audio inside the TTS server's voice directory, on create and on update", async () => {
+    const me = callerFor(owner);
+    expect((await me.voices.list()).refAudioDir).toBe("presets");
+    const refused = { code: "BAD_REQUEST", cause: { params: { reason: "ref_audio_outside", dir: "presets" } } };
+    for (const path of ["/etc/passwd", "presets/../../x", "../../etc/passwd", "presets2/x.wav", "presets\\x.wav"]) {
+      await expect(me.voices.create({ ...voice, refAudioPath: path }), path).rejects.toMatchObject(refused);
+    }
+    await expect(me.voices.create({ ...voice, auxRefAudioPaths: ["presets/ok.wav", "/etc/shadow"] })).rejects.toMatchObject(refused);
+
+    const created = await me.voices.create({ ...voice, refAudioPath: "presets/x.wav", auxRefAudioPaths: ["presets//aux.wav"] });
+    expect(created).toMatchObject({ refAudioPath: "presets/x.wav", auxRefAudioPaths: ["presets/aux.wav"] });
+    for (const path of ["/etc/passwd", "presets/../../x"]) {
+      await expect(me.voices.update({ id: created.id, data: { refAudioPath: path } }), path).rejects.toMatchObject(refused);
+    }
+    expect(await me.voices.get({ id: created.id })).toMatchObject({ refAudioPath: "presets/x.wav" });
+    expect(await me.voices.update({ id: created.id, data: { refAudioPath: "presets/y.wav" } })).toMatchObject({ refAudioPath: "presets/y.wav" });
   });
 
   it("lets a character use one's own voice or a preset, not someone else's; deleting the voice unsets it", async () => {
@@ -243,7 +261,7 @@ describe("character cards through the API", () => {
 
   it("exports a PNG card that imports back as the same character, Korean and unknown extensions included", async () => {
     const me = callerFor(owner);
-    const voice = await me.voices.create({ name: "DJ 목소리", refAudioPath: "refs/dj.wav", promptText: "좋은 밤이에요.", promptLang: "ko" });
+    const voice = await me.voices.create({ name: "DJ 목소리", refAudioPath: "presets/dj.wav", promptText: "좋은 밤이에요.", promptLang: "ko" });
     const image = await me.characters.uploadImage({ dataBase64: (await png(96, 120)).toString("base64") });
     const original = await me.characters.create({ ...sample({ voiceId: voice.id }), imageId: image.imageId });
 

@@ -132,7 +132,7 @@ describe("chat.send", () => {
     const events = await readAll(chat.follow(reply.id, 0));
     expect(textOf(events).length).toBeGreaterThan(0);
     const [failed] = await db.select().from(messages).where(eq(messages.id, reply.id));
-    expect(failed).toMatchObject({ status: "error", content: textOf(events), error: "The language model failed: fake mid-stream failure" });
+    expect(failed).toMatchObject({ status: "error", content: textOf(events), error: "The language model failed to reply." });
 
     const retried = await chat.retry(reply.id);
     const again = await readAll(chat.follow(retried.id, 0));

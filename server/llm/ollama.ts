@@ -57,31 +57,32 @@ function isTimeout(error: unknown) {
   return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
 }
 
-/** Turns whatever the client threw into the app's error vocabulary. */
+/**
+ * Turns whatever the client threw into the app's error vocabulary. The error keeps only the code
+ * and the model the user chose: Ollama's address and its own error text (which can name hosts
+ * and files) go to the server log, never to the user.
+ */
 export function llmError(error: unknown, model: string): DomainError {
   if (error instanceof DomainError) return error;
-  const host = env().OLLAMA_HOST;
-  if (isResponseError(error)) {
-    if (error.status_code === 404) {
-      return new DomainError(
-        "llm_model_missing",
-        `model ${model} is not installed on the Ollama server (\`ollama pull ${model}\`)`,
-        { model },
-      );
-    }
-    if (error.status_code === 503 || error.status_code === 429) {
-      return new DomainError("busy", "The language model server is busy. Try again shortly.");
-    }
-    return new DomainError("llm_failed", `The language model failed: ${error.error}`, { detail: error.error });
+  if (isResponseError(error) && error.status_code === 404) {
+    return new DomainError(
+      "llm_model_missing",
+      `model ${model} is not installed on the Ollama server (\`ollama pull ${model}\`)`,
+      { model },
+    );
   }
-  if (isTimeout(error)) {
-    return new DomainError("llm_timeout", `The language model server at ${host} did not answer in time.`, { host });
+  if (isResponseError(error) && (error.status_code === 503 || error.status_code === 429)) {
+    return new DomainError("busy", "The language model server is busy. Try again shortly.");
   }
-  if (error instanceof TypeError) {
-    return new DomainError("llm_unreachable", `the language model server is unreachable at ${host}`, { host });
-  }
-  const detail = error instanceof Error ? error.message : String(error);
-  return new DomainError("llm_failed", `The language model failed: ${detail}`, { detail });
+  const detail = isResponseError(error)
+    ? `HTTP ${error.status_code}: ${error.error}`
+    : error instanceof Error
+      ? [error.message, (error.cause as { message?: string } | undefined)?.message].filter(Boolean).join(": ")
+      : String(error);
+  console.error(`[ollama] ${env().OLLAMA_HOST}, model ${model}: ${detail}`);
+  if (isTimeout(error)) return new DomainError("llm_timeout", "The language model server did not answer in time.");
+  if (error instanceof TypeError) return new DomainError("llm_unreachable", "The language model server is unreachable.");
+  return new DomainError("llm_failed", "The language model failed to reply.");
 }
 
 export interface StreamChatRequest {

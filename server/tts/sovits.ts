@@ -70,10 +70,13 @@ export function ttsRequest(voice: SovitsVoice, text: string, format: AudioFormat
 
 /**
  * Synthesises `request` (from ttsRequest) into one audio file. A server that can't be reached (or
- * answers too late) is tts_unavailable; one that refuses or fails is tts_failed, with its message.
+ * answers too late) is tts_unavailable; one that refuses or fails is tts_failed. What GPT-SoVITS
+ * said (its errors name reference files and paths on its host) and its address go to the server
+ * log only.
  */
 export async function synthesize(request: ReturnType<typeof ttsRequest>): Promise<Buffer> {
   const { SOVITS_URL, SOVITS_TIMEOUT_MS } = env();
+  const log = (what: string) => console.warn(`[sovits] ${SOVITS_URL}, reference ${request.ref_audio_path}: ${what}`);
   let response: Response;
   try {
     response = await fetch(new URL("/tts", SOVITS_URL), {
@@ -85,14 +88,14 @@ export async function synthesize(request: ReturnType<typeof ttsRequest>): Promis
   } catch (error) {
     const timedOut = error instanceof DOMException && error.name === "TimeoutError";
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? "";
+    log(timedOut ? `no answer within ${SOVITS_TIMEOUT_MS / 1000} s` : cause || (error as Error).message);
     if (!timedOut && !UNREACHABLE.has(cause)) {
       // Connected, but the answer broke off before it was complete.
-      throw new DomainError("tts_failed", `GPT-SoVITS broke off while answering (${cause || (error as Error).message}).`, { detail: cause });
+      throw new DomainError("tts_failed", "The voice server broke off while answering.");
     }
     throw new DomainError(
       "tts_unavailable",
-      timedOut ? `GPT-SoVITS at ${SOVITS_URL} did not answer within ${SOVITS_TIMEOUT_MS / 1000} s.` : `GPT-SoVITS is unreachable at ${SOVITS_URL}.`,
-      { host: SOVITS_URL },
+      timedOut ? `The voice server did not answer within ${SOVITS_TIMEOUT_MS / 1000} s.` : "The voice server is unreachable.",
     );
   }
   if (!response.ok) {
@@ -104,7 +107,8 @@ export async function synthesize(request: ReturnType<typeof ttsRequest>): Promis
     } catch {
       // not JSON (a GET without languages answers 500 text/plain)
     }
-    throw new DomainError("tts_failed", `GPT-SoVITS could not speak this (${response.status}): ${detail}`, { detail });
+    log(`HTTP ${response.status}: ${detail}`);
+    throw new DomainError("tts_failed", "The voice server could not speak this.");
   }
   try {
     const bytes = Buffer.from(await response.arrayBuffer());
@@ -112,6 +116,7 @@ export async function synthesize(request: ReturnType<typeof ttsRequest>): Promis
     return bytes;
   } catch (error) {
     // Headers came but the body broke off: the server failed mid-way.
-    throw new DomainError("tts_failed", `GPT-SoVITS broke off while sending the audio: ${(error as Error).message}`);
+    log(`the audio broke off: ${(error as Error).message}`);
+    throw new DomainError("tts_failed", "The voice server broke off while sending the audio.");
   }
 }

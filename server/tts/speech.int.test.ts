@@ -38,7 +38,7 @@ describe("voices.synthesize", () => {
   it("speaks through GPT-SoVITS with the voice's parameters and caches the audio by content", async () => {
     const voice = await callerFor(owner).voices.create({
       name: "내 목소리",
-      refAudioPath: "refs/me.wav",
+      refAudioPath: "presets/me.wav",
       promptText: "안녕하세요, 반갑습니다.",
       promptLang: "ko",
       params: { speedFactor: 1.2, topK: 20, textSplitMethod: "cut2" },
@@ -52,7 +52,7 @@ describe("voices.synthesize", () => {
       params: {
         text,
         text_lang: "ko",
-        ref_audio_path: "refs/me.wav",
+        ref_audio_path: "presets/me.wav",
         prompt_text: "안녕하세요, 반갑습니다.",
         prompt_lang: "ko",
         speed_factor: 1.2,
@@ -92,7 +92,7 @@ describe("voices.synthesize", () => {
   });
 
   it("needs a voice the caller may use, sign-in, and text within limits", async () => {
-    const mine = await callerFor(owner).voices.create({ name: "비밀", refAudioPath: "refs/secret.wav", promptLang: "ko" });
+    const mine = await callerFor(owner).voices.create({ name: "비밀", refAudioPath: "presets/secret.wav", promptLang: "ko" });
     await expect(callerFor(other).voices.synthesize({ text: "안녕", voiceId: mine.id })).rejects.toMatchObject({ code: "NOT_FOUND" });
     await expect(callerFor(null).voices.synthesize({ text: "안녕", voiceId: "preset-voice-calm" })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
     for (const text of ["", "   ", "가".repeat(1001)]) {
@@ -133,7 +133,7 @@ describe("voices.preview", () => {
     const preview = await callerFor(owner).voices.preview({ voiceId: "preset-voice-calm" });
     expect(preview.text).toMatch(/\p{Script=Hangul}/u);
     expect(ttsRequests()[0]?.params).toMatchObject({ text: preview.text, text_lang: "ko" });
-    const english = await callerFor(owner).voices.create({ name: "English", refAudioPath: "refs/en.wav", promptLang: "en" });
+    const english = await callerFor(owner).voices.create({ name: "English", refAudioPath: "presets/en.wav", promptLang: "en" });
     expect((await callerFor(owner).voices.preview({ voiceId: english.id })).text).toBe("Hello! What story shall I tell you today?");
   });
 });

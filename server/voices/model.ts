@@ -1,9 +1,10 @@
 import { and, asc, eq, isNull, or, sql } from "drizzle-orm";
 import type { VoiceInput } from "@/lib/schemas";
-import type { Database } from "@/server/db";
+import type { Queryable } from "@/server/db";
 import { DEFAULT_VOICE_ID } from "@/server/db/presets";
 import { voices } from "@/server/db/schema";
 import { DomainError, notFound } from "@/server/errors";
+import { checkRefAudioPaths, refAudioDir } from "./ref-audio";
 
 const PREVIEW_LINES = {
   ko: "안녕하세요. 오늘은 어떤 이야기를 들려드릴까요?",
@@ -23,7 +24,7 @@ export function previewLine(promptLang: string) {
 /** Voices one viewer can use: the presets and their own. Others' voices are not found. */
 export class VoiceModel {
   constructor(
-    private readonly db: Database,
+    private readonly db: Queryable,
     private readonly viewerId: string | null,
   ) {}
 
@@ -38,7 +39,7 @@ export class VoiceModel {
       .where(this.visible())
       // Presets first, then the viewer's own by name.
       .orderBy(sql`${voices.ownerId} is not null`, asc(voices.name));
-    return { voices: rows, defaultVoiceId: DEFAULT_VOICE_ID };
+    return { voices: rows, defaultVoiceId: DEFAULT_VOICE_ID, refAudioDir: refAudioDir() };
   }
 
   async get(id: string) {
@@ -62,17 +63,19 @@ export class VoiceModel {
     return voice;
   }
 
+  /** Its reference audio must be inside SOVITS_REF_AUDIO_DIR (see ref-audio.ts), else bad_input. */
   async create(input: VoiceInput) {
+    const ownerId = this.requireViewer();
     const [row] = await this.db
       .insert(voices)
-      .values({ ...input, ownerId: this.requireViewer() })
+      .values({ ...checkRefAudioPaths(input), ownerId })
       .returning();
     return row!;
   }
 
   async update(id: string, patch: Partial<VoiceInput>) {
     const voice = await this.own(id);
-    const [row] = await this.db.update(voices).set(patch).where(eq(voices.id, voice.id)).returning();
+    const [row] = await this.db.update(voices).set(checkRefAudioPaths(patch)).where(eq(voices.id, voice.id)).returning();
     return row!;
   }
 
