@@ -84,7 +84,7 @@ test("a chat goes on with the character as it was once its owner makes it privat
 
   // The chat says so, keeps the name it started with, links nowhere and shows no portrait.
   await page.reload();
-  await expect(page.getByTestId("character-snapshot-note")).toContainText(`${name}은(는) 만든 사람이 더 이상 공유하지 않는 캐릭터예요`);
+  await expect(page.getByTestId("character-snapshot-note")).toContainText(`${name} — 만든 사람이 더 이상 공유하지 않는 캐릭터예요`);
   await expect(page.getByTestId("chat-character")).toHaveText(name);
   await expect(page.getByTestId("chat-room").locator('a[href^="/characters/"]')).toHaveCount(0);
   await expect(page.getByTestId("chat-room").locator('img[src*="/api/images/"]')).toHaveCount(0);

@@ -47,7 +47,7 @@ export const ko: Record<MessageKey, string> = {
   "chat.empty": "인사를 건네며 대화를 시작해 보세요.",
   "chat.loadOlder": "이전 메시지 불러오기",
   "chat.untitled": "{name} · 새 대화",
-  "chat.characterSnapshot": "{name}은(는) 만든 사람이 더 이상 공유하지 않는 캐릭터예요. 이 대화는 대화를 시작했을 때의 캐릭터로 이어져요.",
+  "chat.characterSnapshot": "{name} — 만든 사람이 더 이상 공유하지 않는 캐릭터예요. 이 대화는 대화를 시작했을 때의 모습으로 이어져요.",
 
   "signin.title": "Avatar Forge 로그인",
   "signin.body": "캐릭터와 대화가 계정에 저장되어 어느 기기에서든 이어서 대화할 수 있어요.",
