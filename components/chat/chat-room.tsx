@@ -315,7 +315,9 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
             )}
             {!busy && last?.role === "assistant" && last.status === "error" && (
               <div className="flex flex-wrap items-center gap-3 rounded-xl border border-rose-400/20 bg-rose-500/10 px-3.5 py-2.5 text-sm sm:ml-12" role="alert" data-testid="reply-error">
-                <span className="text-rose-200">{last.error ? last.error : t("chat.failed")}</span>
+                <span className="text-rose-200">
+                  {last.errorCode ? describeError({ data: { appCode: last.errorCode, appParams: last.errorParams } }, t) : t("chat.failed")}
+                </span>
                 <span className="text-rose-200/70">{t("chat.kept")}</span>
                 <button type="button" className="btn-ghost ml-auto px-3 py-1.5" onClick={() => retry.mutate({ messageId: last.id })} data-testid="retry">
                   {t("chat.retry")}

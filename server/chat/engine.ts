@@ -123,7 +123,8 @@ async function saveFinished(db: Database, reply: Message, event: FinalEvent, tok
     with saved as (
       update ${messages}
       set content = ${event.content}, status = ${event.status}::message_status,
-          error = ${event.type === "error" ? event.message : null},
+          error_code = ${event.type === "error" ? event.code : null},
+          error_params = ${event.type === "error" ? JSON.stringify(event.params) : null}::jsonb,
           prompt_tokens = ${final?.promptTokens ?? null}, completion_tokens = ${final?.completionTokens ?? null},
           ttft_ms = ${final?.timeToFirstTokenMs ?? null}, duration_ms = ${final?.durationMs ?? null},
           tokens_per_second = ${final?.tokensPerSecond ?? null}, updated_at = now()
@@ -247,7 +248,7 @@ export function startReply(db: Database, job: ReplyJob) {
           ? new DomainError("reply_failed", "The reply could not be saved. Your message is kept; try again.")
           : llmError(error, job.reply.model ?? "");
       if (domain.code === "reply_failed") console.error("[chat] a reply failed on the database", error);
-      return finishWith({ type: "error", status: "error", content: live.text, code: domain.code, message: domain.message });
+      return finishWith({ type: "error", status: "error", content: live.text, code: domain.code, params: domain.params, message: domain.message });
     }
   };
 

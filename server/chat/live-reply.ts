@@ -21,7 +21,7 @@ export type ReplyEvent =
   /** Realtime speech stopped: the voice server failed. The text is unaffected. */
   | { type: "speech_error"; code: AppErrorCode; message: string }
   | { type: "done"; status: "complete" | "stopped"; content: string; stats: ReplyStats }
-  | { type: "error"; status: "error"; content: string; code: AppErrorCode; message: string };
+  | { type: "error"; status: "error"; content: string; code: AppErrorCode; params: Record<string, string | number>; message: string };
 
 export type FinalEvent = Extract<ReplyEvent, { type: "done" | "error" }>;
 export type NoticeEvent = Extract<ReplyEvent, { type: "notice" }>;

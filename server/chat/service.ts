@@ -2,6 +2,7 @@ import { and, asc, desc, eq, gt, gte, inArray, sql } from "drizzle-orm";
 import { env } from "@/lib/env.mjs";
 import type { Database } from "@/server/db";
 import { chatSessions, generationSlots, messages, type Message } from "@/server/db/schema";
+import { isAppErrorCode } from "@/lib/errors";
 import { DomainError, notFound } from "@/server/errors";
 import { SessionModel } from "@/server/sessions/model";
 import { FLUSH_INTERVAL_MS, startReply, stopRequests, unsummarizedTurns, type PromptInputs } from "./engine";
@@ -122,7 +123,10 @@ export class ChatService {
     };
     const blank = {
       sessionId: input.sessionId,
-      error: null,
+      errorCode: null,
+      errorParams: null,
+      finishReason: null,
+      thinking: null,
       swipeGroup: null,
       active: true,
       promptTokens: null,
@@ -209,7 +213,7 @@ export class ChatService {
     if (writing.length > 0) {
       await tx
         .update(messages)
-        .set({ status: "stopped", error: "interrupted" })
+        .set({ status: "stopped", errorCode: "interrupted" })
         .where(inArray(messages.id, writing.map((m) => m.id)));
     }
   }
@@ -434,7 +438,8 @@ function statsFromRow(m: Message): ReplyStats {
 
 function finalFromRow(m: Message): FinalEvent {
   if (m.status === "error") {
-    return { type: "error", status: "error", content: m.content, code: "llm_failed", message: m.error ?? "The reply failed." };
+    const code = isAppErrorCode(m.errorCode) ? m.errorCode : "llm_failed";
+    return { type: "error", status: "error", content: m.content, code, params: m.errorParams ?? {}, message: `The reply failed (${code}).` };
   }
   return { type: "done", status: m.status === "stopped" ? "stopped" : "complete", content: m.content, stats: statsFromRow(m) };
 }

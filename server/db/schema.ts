@@ -209,6 +209,9 @@ export const chatSessions = pgTable(
     /** the running summary of older turns, and the last message it covers */
     summary: text("summary").notNull().default(""),
     summaryThroughSeq: bigint("summary_through_seq", { mode: "number" }),
+    /** failed attempts to fold older turns since the last success, and when to try again */
+    summaryFailures: integer("summary_failures").notNull().default(0),
+    summaryRetryAt: timestamp("summary_retry_at", { withTimezone: true, mode: "date" }),
     /** real prompt tokens (Ollama's prompt_eval_count) ÷ our estimate, learned per chat */
     tokenScale: real("token_scale"),
     /**
@@ -245,7 +248,14 @@ export const messages = pgTable(
     role: messageRole("role").notNull(),
     content: text("content").notNull().default(""),
     status: messageStatus("status").notNull().default("complete"),
-    error: text("error"),
+    /** why a reply failed or was cut short: a code (lib/errors.ts or "interrupted"), turned into a sentence when shown */
+    errorCode: text("error_code"),
+    /** the code's parameters (a model name, …): never remote text */
+    errorParams: jsonb("error_params").$type<Record<string, string | number>>(),
+    /** how the model ended the reply: "stop", or "length" when cut off by its token budget */
+    finishReason: text("finish_reason"),
+    /** what a thinking model thought before answering (shown collapsed; not part of the conversation) */
+    thinking: text("thinking"),
     /** the browser's id for a send, so a retried send is not stored twice */
     clientId: text("client_id"),
     /**
