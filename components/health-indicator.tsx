@@ -6,7 +6,8 @@ import { useTRPC } from "@/lib/trpc/react";
 import { usePopover } from "./hooks/use-popover";
 import { useI18n } from "./i18n-provider";
 
-const DOT = { ok: "bg-emerald-400", degraded: "bg-amber-400", down: "bg-rose-500" } as const;
+// "busy" (the TTS is synthesising and answers nothing else meanwhile) is working, not a fault.
+const DOT = { ok: "bg-emerald-400", busy: "bg-sky-400", degraded: "bg-amber-400", down: "bg-rose-500" } as const;
 const SERVICES = [
   ["database", "health.database"],
   ["llm", "health.llm"],

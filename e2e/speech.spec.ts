@@ -71,10 +71,10 @@ test("in realtime mode the character starts speaking while the reply is still be
 
   const unique = crypto.randomUUID().slice(0, 6);
   await fakes.ollama({
-    tokenDelayMs: 120,
+    tokenDelayMs: 250,
     reply: `*계기판을 확인하며* 항로는 안정적이에요 ${unique}. 연료도 충분하고요. 다음 정거장까지 사흘이면 도착해요. 그때까지 쉬셔도 좋아요.`,
   });
-  const firstAudio = page.waitForResponse((response) => audioResponse(response.url()));
+  const firstAudio = page.waitForRequest((request) => audioResponse(request.url()));
   await chat.send("항해 상황을 알려 줘");
   await firstAudio;
   await expect(chat.lastReply().getByTestId("message-text")).toContainText("항로는 안정적이에요");
@@ -99,4 +99,84 @@ test("in realtime mode the character starts speaking while the reply is still be
   await page.reload();
   await chat.lastReply().getByTestId("speak").click();
   await expect(chat.lastReply().getByTestId("speak")).toHaveAttribute("aria-pressed", "true");
+});
+
+/** Counts the audio the page starts playing (window.__plays), from the first script on. */
+async function countPlays(page: import("@playwright/test").Page) {
+  await page.addInitScript(() => {
+    const counted = window as unknown as { __plays: number };
+    counted.__plays = 0;
+    const play = HTMLMediaElement.prototype.play;
+    HTMLMediaElement.prototype.play = function (this: HTMLMediaElement) {
+      counted.__plays += 1;
+      return play.call(this);
+    };
+  });
+  return () => page.evaluate(() => (window as unknown as { __plays: number }).__plays);
+}
+
+test("delayed speech reads the reply after the wait, and nothing is read once the chat is left", async ({ page, fakes }) => {
+  const plays = await countPlays(page);
+  const chat = await new CharacterPage(page).open("preset-aria").then(() => new CharacterPage(page).startChat());
+  await page.getByTestId("open-settings").click();
+  const saved = () => page.waitForResponse((response) => response.url().includes("sessions.update"));
+  const modeSaved = saved();
+  await page.getByTestId("tts-mode").selectOption("delayed");
+  await modeSaved;
+  const delay = page.getByTestId("tts-delay");
+  await delay.fill("2");
+  const delaySaved = saved();
+  await delay.blur();
+  await delaySaved;
+  await page.getByTestId("chat-settings").getByRole("button", { name: "닫기" }).click();
+  const readings: string[] = [];
+  page.on("request", (request) => {
+    if (request.url().includes("chat.speak")) readings.push(request.url());
+  });
+
+  // Staying in the chat: the reply is read after the wait.
+  await fakes.ollama({ reply: `잠시 뒤에 읽을 답장이에요 ${crypto.randomUUID().slice(0, 6)}. 조금만 기다려요.` });
+  await chat.send("천천히 읽어 줘");
+  await expect(chat.replyText()).toContainText("조금만 기다려요.");
+  await chat.waitForReplyDone();
+  const playsBefore = await plays();
+  await expect.poll(() => readings.length, { timeout: 10_000 }).toBe(1);
+  await expect(chat.lastReply().getByTestId("speak")).toHaveAttribute("aria-pressed", "true");
+  expect(await plays()).toBeGreaterThan(playsBefore);
+
+  // Leaving before the wait is over: it is never read.
+  await fakes.ollama({ reply: `아무도 듣지 않을 답장이에요 ${crypto.randomUUID().slice(0, 6)}. 끝이에요.` });
+  await chat.send("이번엔 나갈게");
+  await expect(chat.replyText()).toContainText("끝이에요.");
+  await chat.waitForReplyDone();
+  await page.getByTestId("nav-voices").click();
+  await page.waitForURL(/\/voices$/);
+  const playsWhenLeft = await plays();
+  // Past the wait (2 s) with room to spare: a forgotten timer would have asked for the reading by now.
+  await page.waitForTimeout(3_500);
+  expect(readings).toHaveLength(1);
+  expect(await plays()).toBe(playsWhenLeft);
+});
+
+test("a voice server whose synthesis fails with silence is said in a sentence, and the silence is not kept", async ({ page, fakes }) => {
+  const chat = await new CharacterPage(page).open("preset-aria").then(() => new CharacterPage(page).startChat());
+  await fakes.ollama({ reply: `처음 듣는 문장이에요 ${crypto.randomUUID().slice(0, 6)}. 두 번째 문장이에요.` });
+  await chat.send("읽어 줄 수 있어?");
+  await expect(chat.replyText()).toContainText("두 번째 문장이에요.");
+  await chat.waitForReplyDone();
+  const speak = chat.lastReply().getByTestId("speak");
+
+  // api_v2's answer to a failed inference: 200 with a second of 16 kHz silence.
+  await fakes.sovits({ fault: "inference-error", faultCount: null });
+  await speak.click();
+  await expect(page.getByTestId("send-error")).toContainText("음성 서버가 이 문장을 읽지 못했어요");
+  await expect(speak).toHaveAttribute("aria-pressed", "false");
+
+  // The server recovers: the sentence is spoken for real (nothing of the failure was cached).
+  await fakes.sovits({ fault: "none", faultCount: null });
+  const served = page.waitForResponse((response) => audioResponse(response.url()));
+  await speak.click();
+  expect([200, 206]).toContain((await served).status());
+  await expect(speak).toHaveAttribute("aria-pressed", "true");
+  await expect(page.getByTestId("send-error")).toHaveCount(0);
 });

@@ -17,23 +17,47 @@ const schema = z
       .optional(),
     EMBEDDED_PG_DIR: z.string().min(1).default(".data/postgres"),
     EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
-    OLLAMA_HOST: httpUrl.default("http://127.0.0.1:11434"),
+    /** One Ollama server, or several separated by commas (a pool: replies are spread over them). */
+    OLLAMA_HOST: z
+      .string()
+      .default("http://127.0.0.1:11434")
+      .refine(
+        (v) => v.split(",").every((url) => httpUrl.safeParse(url.trim()).success),
+        "must be an http(s) URL such as http://127.0.0.1:11434, or several separated by commas",
+      ),
     OLLAMA_MODEL: z.string().min(1).max(200).default("qwen2.5:7b"),
     OLLAMA_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
     OLLAMA_NUM_CTX: z.coerce.number().int().min(512).max(1_048_576).default(8192),
     OLLAMA_STREAM_IDLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+    /**
+     * How long Ollama keeps a model loaded after its last call, sent on every call: a Go duration
+     * ("30m", "2h"), or seconds as a plain number ("-1": keep it loaded).
+     */
+    OLLAMA_KEEP_ALIVE: z
+      .string()
+      .regex(/^-?\d+$|^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/, 'must be a duration such as "30m" or "2h", or seconds such as "600" or "-1"')
+      .transform((v) => (/^-?\d+$/.test(v) ? Number(v) : v))
+      .default("30m"),
+    /** Time limit for titles, summaries and the start-up preload: they may wait behind replies and a model load. */
+    OLLAMA_BACKGROUND_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(120_000),
     /** How long a generation slot lives without renewal: a crashed instance's slots return after this. */
     GENERATION_LEASE_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
     CHAT_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
     SOVITS_URL: httpUrl.default("http://127.0.0.1:9880"),
     /** How long one synthesis may take (the first audio of a real server takes 1–3 s on a GPU). */
     SOVITS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(60_000),
+    /** Syntheses sent to GPT-SoVITS at once (api_v2 speaks one at a time); the rest wait in the app's queue. */
+    SOVITS_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
     AUTH_SECRET: z.string().min(32, "must be at least 32 characters (openssl rand -base64 32)").optional(),
     AUTH_GOOGLE_ID: z.string().min(1).optional(),
     AUTH_GOOGLE_SECRET: z.string().min(1).optional(),
     AUTH_GOOGLE_ISSUER: httpUrl.optional(),
     AUTH_DEV_LOGIN: bool.optional(),
     MAX_CONCURRENT_GENERATIONS: z.coerce.number().int().min(1).max(10_000).default(20),
+    /** Replies one Ollama server writes at once (its own OLLAMA_NUM_PARALLEL); the rest wait in the app's queue. */
+    OLLAMA_NUM_PARALLEL: z.coerce.number().int().min(1).max(256).default(1),
+    /** How long a reply may wait for its first token once it is the server's turn (cold loads take minutes). */
+    OLLAMA_FIRST_TOKEN_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(300_000),
     /** The address `npm start` listens on: loopback unless told otherwise (see README, Security). */
     HOST: z.string().min(1).max(255).regex(/^[\w.:[\]-]+$/, "must be a host name or IP address such as 127.0.0.1 or 0.0.0.0").optional(),
     /** Reference audio of users' voices must be a file under this directory on the GPT-SoVITS host. */

@@ -21,6 +21,20 @@ describe("configuration", () => {
     expect(() => parseEnv({ AUTH_GOOGLE_ID: "id" })).toThrow(/AUTH_GOOGLE_SECRET/);
   });
 
+  it("keeps models loaded 30 minutes and gives background calls two minutes unless told otherwise", () => {
+    const env = parseEnv({});
+    expect(env.OLLAMA_KEEP_ALIVE).toBe("30m");
+    expect(env.OLLAMA_BACKGROUND_TIMEOUT_MS).toBe(120_000);
+  });
+
+  it("sends keep_alive as Ollama reads it: a duration as written, plain seconds as a number", () => {
+    expect(parseEnv({ OLLAMA_KEEP_ALIVE: "1h30m" }).OLLAMA_KEEP_ALIVE).toBe("1h30m");
+    expect(parseEnv({ OLLAMA_KEEP_ALIVE: "600" }).OLLAMA_KEEP_ALIVE).toBe(600);
+    expect(parseEnv({ OLLAMA_KEEP_ALIVE: "-1" }).OLLAMA_KEEP_ALIVE).toBe(-1);
+    expect(() => parseEnv({ OLLAMA_KEEP_ALIVE: "half an hour" })).toThrow(/OLLAMA_KEEP_ALIVE \("half an hour"\)/);
+    expect(() => parseEnv({ OLLAMA_BACKGROUND_TIMEOUT_MS: "10" })).toThrow(/OLLAMA_BACKGROUND_TIMEOUT_MS/);
+  });
+
   it("treats empty values as unset", () => {
     expect(parseEnv({ OLLAMA_MODEL: "" }).OLLAMA_MODEL).toBe("qwen2.5:7b");
   });

@@ -81,6 +81,8 @@ const sessionSettingsFields = z.object({
   ttsMode: z.enum(ttsModes),
   ttsDelayMs: z.number().int().min(0).max(10_000),
   sovitsStreamingMode: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]),
+  /** Let a thinking model (qwen3, deepseek-r1, gpt-oss…) think before it answers. */
+  think: z.boolean(),
 });
 
 /** Some settings of a chat: what is not given stays as it was. */
@@ -92,6 +94,7 @@ export const sessionSettingsSchema = sessionSettingsFields.extend({
   ttsMode: sessionSettingsFields.shape.ttsMode.default("on_click"),
   ttsDelayMs: sessionSettingsFields.shape.ttsDelayMs.default(0),
   sovitsStreamingMode: sessionSettingsFields.shape.sovitsStreamingMode.default(0),
+  think: sessionSettingsFields.shape.think.default(false),
 });
 export type SessionSettings = z.infer<typeof sessionSettingsSchema>;
 export const defaultSessionSettings: SessionSettings = sessionSettingsSchema.parse({});

@@ -2,6 +2,7 @@ import { env } from "@/lib/env.mjs";
 import { setDatabaseUrl } from "./db";
 import { startEmbeddedPostgres } from "./db/embedded";
 import { migrateAndSeed } from "./db/migrate";
+import { preloadModel } from "./llm/ollama";
 
 function describe(error: unknown) {
   return error instanceof Error ? error.message : String(error);
@@ -12,9 +13,23 @@ function redact(url: string) {
 }
 
 /**
+ * Loads the default model on the Ollama server in the background, with the options replies use,
+ * so the first chat does not wait for a cold load. Ollama may be down or still starting: that
+ * is only logged, and the first reply loads the model itself.
+ */
+export function preloadDefaultModel(): Promise<void> {
+  const model = env().OLLAMA_MODEL;
+  return preloadModel(model).then(
+    () => console.log(`▸ ${model} loaded on Ollama`),
+    (error: unknown) => console.warn(`▸ could not preload ${model} on Ollama (${describe(error)}); the first reply will load it`),
+  );
+}
+
+/**
  * Runs once when the server process starts (instrumentation.ts): validates configuration,
- * starts or reaches Postgres, applies migrations and seeds the presets. Any failure stops the
- * process with a plain message instead of serving pages that cannot work.
+ * starts or reaches Postgres, applies migrations and seeds the presets, then preloads the
+ * default model without waiting for it. A database failure stops the process with a plain
+ * message instead of serving pages that cannot work.
  */
 export async function bootServer() {
   const config = env();
@@ -36,4 +51,5 @@ export async function bootServer() {
     console.error(`\n✖ Avatar Forge cannot start: the database at ${where} is unavailable.\n  ${describe(error)}\n`);
     process.exit(1);
   }
+  void preloadDefaultModel();
 }

@@ -3,7 +3,9 @@ import type { Database } from "@/server/db";
 import { probeOllama } from "@/server/llm/ollama";
 import { probeSovits } from "@/server/tts/sovits";
 
-export type ServiceStatus = "ok" | "degraded" | "down";
+/** "busy": the TTS is synthesising for this app and answers nothing else until it is done (it works). */
+export type ServiceStatus = "ok" | "busy" | "degraded" | "down";
+export type OverallStatus = Exclude<ServiceStatus, "busy">;
 const SERVICES = ["database", "llm", "tts"] as const;
 type ServiceName = (typeof SERVICES)[number];
 
@@ -29,7 +31,7 @@ export interface ServiceReport {
 }
 
 export interface HealthReport {
-  status: ServiceStatus;
+  status: OverallStatus;
   checkedAt: string;
   /** This server: "ok" whenever it answers at all. */
   backend: { status: "ok" };
@@ -52,7 +54,9 @@ const logged = new Map<ServiceName, ServiceStatus>();
 
 function logChanges(probes: Record<ServiceName, Probe>) {
   for (const name of SERVICES) {
-    const { status, problem } = probes[name];
+    const { problem } = probes[name];
+    // A busy TTS works: it is not a change worth a log line on every synthesis.
+    const status = probes[name].status === "busy" ? "ok" : probes[name].status;
     if (logged.get(name) === status) continue;
     if (status !== "ok" || logged.has(name)) console.warn(`[health] ${name} is ${status}${problem ? `: ${problem}` : ""}`);
     logged.set(name, status);
@@ -82,16 +86,16 @@ async function probeAll(db: Database): Promise<Record<ServiceName, Probe>> {
     }),
     timed(async () => {
       const probe = await probeSovits();
-      return { status: "ok", fake: probe.fake };
+      return { status: probe.busy ? "busy" : "ok", fake: probe.fake };
     }),
   ]);
   return { database, llm, tts };
 }
 
-/** Down without the database (nothing works); degraded while another dependency is not ok. */
-function overall(services: Record<ServiceName, ServiceReport>): ServiceStatus {
+/** Down without the database (nothing works); degraded while another dependency is not ok (busy is working). */
+function overall(services: Record<ServiceName, ServiceReport>): OverallStatus {
   if (services.database.status === "down") return "down";
-  return SERVICES.every((name) => services[name].status === "ok") ? "ok" : "degraded";
+  return SERVICES.every((name) => services[name].status === "ok" || services[name].status === "busy") ? "ok" : "degraded";
 }
 
 /**

@@ -22,6 +22,8 @@ type StoredMessage = RouterOutputs["sessions"]["messages"]["messages"][number];
 interface LiveState {
   messageId: string;
   text: string;
+  /** A thinking model's thoughts, shown apart from the text. */
+  thinking: string;
   summarized: number | null;
   /** "send": the events come in the send's own response; "subscription": over `chat.reply`. */
   via: "send" | "subscription";
@@ -50,9 +52,9 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
   const title = chat.data?.session.title ?? null;
   // Speech in the character's voice: by itself as the reply is written ("realtime"), after it
   // ("delayed"), or from each reply's button; "off" turns it off, buttons included.
+  // The voice is the server's choice (chat.speak), the same one realtime speech uses.
   const speech = useSpeech();
-  const { stop: stopSpeech } = speech;
-  const voiceId = chat.data?.voiceId;
+  const { stop: stopSpeech, stopAllBut: stopSpeechBut } = speech;
   const settings = chat.data?.session.settings;
   const speechOn = settings !== undefined && settings.ttsMode !== "off";
   const model = chat.data?.session.model ?? "";
@@ -94,25 +96,26 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
     }
   }, [queryClient, trpc, sessionId, untitled]);
 
-  const follow = (messageId: string) => setLive({ messageId, text: "", summarized: null, via: "subscription", from: 0 });
+  const follow = (messageId: string) => setLive({ messageId, text: "", thinking: "", summarized: null, via: "subscription", from: 0 });
   const fail = (error: unknown) => setActionError(describeError(error, t));
 
   /** One event of the reply `messageId`, from whichever connection carries it. */
   const apply = (messageId: string, event: ReplyEvent, via: LiveState["via"]) => {
     if (event.type === "audio") return speech.enqueue(messageId, event.index, event.url);
     if (event.type === "speech_error") return speech.fail(messageId, { message: event.message, data: { appCode: event.code } });
-    if (event.type === "delta" || event.type === "notice") {
+    if (event.type === "delta" || event.type === "thinking" || event.type === "notice") {
       setLive((current) => {
-        const base = current?.messageId === messageId ? current : { messageId, text: "", summarized: null, via: "subscription" as const, from: 0 };
-        return event.type === "delta" ? { ...base, text: base.text + event.text } : { ...base, summarized: event.turns };
+        const base = current?.messageId === messageId ? current : { messageId, text: "", thinking: "", summarized: null, via: "subscription" as const, from: 0 };
+        if (event.type === "notice") return { ...base, summarized: event.turns };
+        return event.type === "delta" ? { ...base, text: base.text + event.text } : { ...base, thinking: base.thinking + event.text };
       });
       return;
     }
     // Over a resumed subscription the stream is left at this point: no more sentences will come.
     if (via === "subscription") speech.close(messageId);
-    if (event.type === "done" && event.status === "complete" && settings?.ttsMode === "delayed" && voiceId) {
-      const text = spokenText(event.content);
-      if (text) setTimeout(() => speech.play(messageId, text, voiceId), settings.ttsDelayMs);
+    // Cancelled by whatever silences speech: leaving the chat, a new reply, Stop, playing something else.
+    if (event.type === "done" && event.status === "complete" && settings?.ttsMode === "delayed" && spokenText(event.content)) {
+      speech.speakReplyLater(messageId, settings.ttsDelayMs);
     }
     void refreshHistory().then(() => setLive(null));
     refreshSidebar();
@@ -120,7 +123,7 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
 
   /** Reads the events that came with the send; if that connection drops, the subscription takes over. */
   const readStreamedReply = async (messageId: string, events: RouterOutputs["chat"]["send"]["events"]) => {
-    setLive({ messageId, text: "", summarized: null, via: "send", from: 0 });
+    setLive({ messageId, text: "", thinking: "", summarized: null, via: "send", from: 0 });
     let finished = false;
     try {
       for await (const { event } of events) {
@@ -133,7 +136,10 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
     // The stream ends after the reply's last sentence was spoken.
     speech.close(messageId);
     if (!finished) {
-      setLive((current) => (current?.messageId === messageId ? { ...current, via: "subscription", from: current.text.length } : current));
+      // Without text yet, the subscription starts over, thinking included.
+      setLive((current) =>
+        current?.messageId === messageId ? { ...current, via: "subscription", from: current.text.length, thinking: current.text ? current.thinking : "" } : current,
+      );
     }
   };
 
@@ -144,7 +150,7 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
       {
         onStarted: () =>
           setLive((current) =>
-            followId && current?.messageId !== followId ? { messageId: followId, text: "", summarized: null, via: "subscription", from: 0 } : current,
+            followId && current?.messageId !== followId ? { messageId: followId, text: "", thinking: "", summarized: null, via: "subscription", from: 0 } : current,
           ),
         onData: ({ data: event }) => {
           if (followId) apply(followId, event, "subscription");
@@ -169,6 +175,7 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
     }),
   );
   const afterReplyStarted = {
+    onMutate: stopSpeech,
     onSuccess: async (reply: { id: string }) => {
       follow(reply.id);
       await refreshHistory();
@@ -178,18 +185,31 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
   const stop = useMutation(trpc.chat.stop.mutationOptions({ onError: fail }));
   const retry = useMutation(trpc.chat.retry.mutationOptions(afterReplyStarted));
   const regenerate = useMutation(trpc.chat.regenerate.mutationOptions(afterReplyStarted));
+  // The same message grows: it is followed from the text it already has.
+  const continueReply = useMutation(
+    trpc.chat.continue.mutationOptions({
+      onSuccess: async (reply) => {
+        setLive({ messageId: reply.id, text: reply.content, thinking: reply.thinking ?? "", summarized: null, via: "subscription", from: reply.content.length });
+        await refreshHistory();
+      },
+      onError: fail,
+    }),
+  );
   const edit = useMutation(
-    trpc.chat.edit.mutationOptions({ onSuccess: ({ reply }) => afterReplyStarted.onSuccess(reply), onError: fail }),
+    trpc.chat.edit.mutationOptions({ onMutate: stopSpeech, onSuccess: ({ reply }) => afterReplyStarted.onSuccess(reply), onError: fail }),
   );
   const swipe = useMutation(trpc.chat.swipe.mutationOptions({ onSuccess: () => refreshHistory(), onError: fail }));
   const remove = useMutation(trpc.chat.deleteMessage.mutationOptions({ onSuccess: () => refreshHistory(), onError: fail }));
 
-  const busy = followId !== null || send.isPending || retry.isPending || regenerate.isPending || edit.isPending;
+  const busy = followId !== null || send.isPending || retry.isPending || regenerate.isPending || continueReply.isPending || edit.isPending;
 
-  // A new reply being written (sent, regenerated, edited) silences the old one.
+  // A new reply being written (sent, regenerated, edited) silences the old one; its own speech (a
+  // fast reply may already be speaking, or waiting to be read, when this runs) goes on.
   useEffect(() => {
-    if (followId) stopSpeech();
-  }, [followId, stopSpeech]);
+    if (followId) stopSpeechBut(followId);
+  }, [followId, stopSpeechBut]);
+  // Another chat (or none): nothing of this one plays on, nor starts later.
+  useEffect(() => stopSpeech, [sessionId, stopSpeech]);
   const shownError = actionError ?? (speech.error ? describeError(speech.error.error, t) : null);
 
   const submit = () => {
@@ -197,6 +217,7 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
     if (!text || busy) return;
     const clientId = crypto.randomUUID();
     setActionError(null);
+    stopSpeech();
     setPendingUser({ clientId, text });
     setDraft("");
     send.mutate({ sessionId, clientId, text });
@@ -227,17 +248,17 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
           ? () => regenerate.mutate({ messageId: message.id })
           : undefined,
       swipe: isLast && message.swipeCount > 1 && !busy ? (direction) => swipe.mutate({ messageId: message.id, direction }) : undefined,
+      continue:
+        isLast && message.role === "assistant" && !busy && (message.status === "stopped" || (message.status === "complete" && message.finishReason === "length"))
+          ? () => continueReply.mutate({ messageId: message.id })
+          : undefined,
       download: canSpeak(message) ? `/api/messages/${message.id}/audio` : undefined,
       speak:
-        canSpeak(message) && voiceId
+        canSpeak(message)
           ? {
               playing: speech.playing === message.id,
-              toggle: () => {
-                if (speech.playing === message.id) return speech.stop();
-                // A reply spoken as it was written replays its own sentences.
-                if (message.audio.length > 0) return speech.playUrls(message.id, message.audio.map((clip) => clip.url));
-                speech.play(message.id, spokenText(message.content), voiceId);
-              },
+              // A reply spoken as it was written replays its own sentences (the server knows them).
+              toggle: () => (speech.playing === message.id ? speech.stop() : speech.speakReply(message.id)),
             }
           : undefined,
     };
@@ -309,7 +330,13 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
             )}
             {followId && (
               <MessageBubble
-                message={{ id: followId, role: "assistant", content: live?.messageId === followId ? live.text : (unfinished?.content ?? ""), status: "streaming" }}
+                message={{
+                  id: followId,
+                  role: "assistant",
+                  content: live?.messageId === followId ? live.text : (unfinished?.content ?? ""),
+                  thinking: live?.messageId === followId ? live.thinking : (unfinished?.thinking ?? null),
+                  status: "streaming",
+                }}
                 character={character}
               />
             )}
@@ -360,7 +387,10 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
               data-testid="composer"
             />
             {followId ? (
-              <button type="button" className="btn-ghost h-11 shrink-0" onClick={() => stop.mutate({ messageId: followId })} disabled={stop.isPending} data-testid="stop">
+              <button type="button" className="btn-ghost h-11 shrink-0" onClick={() => {
+                  stopSpeech();
+                  stop.mutate({ messageId: followId });
+                }} disabled={stop.isPending} data-testid="stop">
                 <span className="size-3 rounded-sm bg-current" aria-hidden />
                 {t("chat.stop")}
               </button>

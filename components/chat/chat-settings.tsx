@@ -9,7 +9,7 @@ import { useTRPC } from "@/lib/trpc/react";
 import { CloseIcon } from "../icons";
 import { useI18n } from "../i18n-provider";
 
-/** The chat's model, temperature and reply length, plus its numbers. */
+/** The chat's model, temperature, reply length, thinking and speech, plus its numbers. */
 export function ChatSettings({ sessionId, onClose }: { sessionId: string; onClose: () => void }) {
   const { t, locale } = useI18n();
   const trpc = useTRPC();
@@ -103,6 +103,25 @@ export function ChatSettings({ sessionId, onClose }: { sessionId: string; onClos
               data-testid="max-tokens"
             />
           </div>
+          <label className="flex cursor-pointer items-center justify-between gap-3">
+            <span>
+              <span className="block text-sm font-semibold">{t("settings.think")}</span>
+              <span className="block text-xs text-zinc-500">{t("settings.thinkHint")}</span>
+            </span>
+            <input
+              type="checkbox"
+              role="switch"
+              className="peer sr-only"
+              // Chats saved before the setting existed have none: off.
+              checked={current.settings.think === true}
+              onChange={(event) => update.mutate({ id: sessionId, settings: { think: event.target.checked } })}
+              data-testid="think-toggle"
+            />
+            <span
+              aria-hidden
+              className="relative h-7 w-12 shrink-0 rounded-full bg-ink-600 transition peer-checked:bg-brand-500 peer-focus-visible:outline-2 peer-focus-visible:outline-offset-2 peer-focus-visible:outline-brand-400 after:absolute after:top-1 after:left-1 after:size-5 after:rounded-full after:bg-white after:shadow after:transition peer-checked:after:translate-x-5"
+            />
+          </label>
           <div>
             <label className="label" htmlFor="chat-tts-mode">
               {t("settings.ttsMode")}

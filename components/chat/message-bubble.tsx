@@ -13,7 +13,31 @@ import { Markdown } from "./markdown";
 
 type StoredMessage = RouterOutputs["sessions"]["messages"]["messages"][number];
 export type BubbleMessage = Pick<StoredMessage, "id" | "role" | "content" | "status"> &
-  Partial<Pick<StoredMessage, "timeToFirstTokenMs" | "tokensPerSecond" | "swipeIndex" | "swipeCount">>;
+  Partial<Pick<StoredMessage, "thinking" | "finishReason" | "timeToFirstTokenMs" | "tokensPerSecond" | "swipeIndex" | "swipeCount">> & {
+    /** Where a reply being written is (waiting for the model, loading, thinking, speaking). */
+    stage?: ReplyStageView | null;
+  };
+
+export interface ReplyStageView {
+  stage: "queued" | "loading" | "thinking" | "writing" | "speaking";
+  ahead?: number;
+}
+
+/** The stage of a reply in the reader's words; nothing while it is simply being written. */
+function stageSentence(stage: ReplyStageView, t: ReturnType<typeof useI18n>["t"]) {
+  switch (stage.stage) {
+    case "queued":
+      return stage.ahead ? t("chat.stage.queued", { count: stage.ahead }) : t("chat.stage.next");
+    case "loading":
+      return t("chat.stage.loading");
+    case "thinking":
+      return t("chat.thinkingNow");
+    case "speaking":
+      return t("chat.stage.speaking");
+    default:
+      return null;
+  }
+}
 
 /** What can be done with a message; an action that is absent is not offered. */
 export interface BubbleActions {
@@ -22,6 +46,8 @@ export interface BubbleActions {
   delete?: () => void;
   regenerate?: () => void;
   swipe?: (direction: "previous" | "next") => void;
+  /** Writes more of a reply that was cut off by its length or stopped. */
+  continue?: () => void;
   /** Reads the message aloud in the character's voice, or stops it when it is playing. */
   speak?: { playing: boolean; toggle: () => void };
   /** Where the message's speech is downloaded as one file. */
@@ -172,6 +198,17 @@ export function MessageBubble({
       <Image src={character.imageUrl ?? DEFAULT_PORTRAIT} alt="" width={36} height={36} className="mt-0.5 size-9 shrink-0 rounded-full object-cover" />
       <div className="min-w-0 max-w-[85%]">
         <p className="mb-1 text-xs font-medium text-zinc-500">{character.name}</p>
+        {message.thinking && (
+          // What a thinking model thought: folded away, apart from the reply.
+          <details className="mb-1.5 rounded-xl border border-white/[0.06] bg-ink-900/60 px-3 py-1.5 text-sm text-zinc-400" data-testid="thinking">
+            <summary className="cursor-pointer text-xs font-medium text-zinc-500 select-none">
+              {streaming && !message.content ? t("chat.thinkingNow") : t("chat.thinking")}
+            </summary>
+            <p className="mt-1.5 whitespace-pre-line" data-testid="thinking-text">
+              {message.thinking}
+            </p>
+          </details>
+        )}
         <div className="rounded-2xl rounded-tl-md border border-white/[0.06] bg-ink-800 px-4 py-2.5 text-[15px] leading-relaxed break-words whitespace-pre-line text-zinc-100" data-testid="message-text">
           {message.content ? <Markdown text={message.content} /> : null}
           {streaming && (
@@ -182,8 +219,23 @@ export function MessageBubble({
             </span>
           )}
         </div>
+        {streaming && message.stage && stageSentence(message.stage, t) && (
+          <p className="mt-1 text-xs text-zinc-400" data-testid="reply-stage" data-stage={message.stage.stage}>
+            {stageSentence(message.stage, t)}
+          </p>
+        )}
         <div className="flex flex-wrap items-center gap-x-2">
           {message.status === "stopped" && <p className="mt-1 text-xs text-amber-300/80" data-testid="stopped-mark">{t("chat.stopped")}</p>}
+          {message.status === "complete" && message.finishReason === "length" && (
+            <p className="mt-1 text-xs text-amber-300/80" data-testid="cut-off-mark">
+              {t("chat.cutOff")}
+            </p>
+          )}
+          {actions.continue && (
+            <button type="button" className="mt-1 text-xs font-medium text-brand-300 hover:underline" onClick={actions.continue} data-testid="continue">
+              {t("chat.continue")}
+            </button>
+          )}
           {message.status === "complete" && message.timeToFirstTokenMs != null && message.tokensPerSecond != null && (
             <p className="mt-1 text-[11px] text-zinc-600 tabular-nums" data-testid="reply-stats">
               {t("chat.stats", { ttft: `${message.timeToFirstTokenMs} ms`, tps: message.tokensPerSecond.toFixed(1) })}

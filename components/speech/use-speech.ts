@@ -1,99 +1,110 @@
 "use client";
 
-import { useMutation } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { speechChunks } from "@/lib/speech/chunks";
-import { useTRPC } from "@/lib/trpc/react";
-
-/** Something to play: audio that exists, or text still to be synthesised in a voice. */
-type Item = { url: string } | { text: string; voiceId: string };
+import { useTRPCClient } from "@/lib/trpc/react";
 
 interface Playlist {
   /** What is playing (a message, a voice). */
   id: string;
-  items: Item[];
-  /** More items may come (realtime speech of a reply still being written). */
+  urls: string[];
+  /** More clips may come (a reply still being spoken on the server). */
   open: boolean;
+  /** Fed by the reply's own stream (realtime speech), not by a reading this hook asked for. */
+  live: boolean;
   wake: () => void;
+  /** Ends what feeds the list: a reading's subscription, whose unsent sentences the server drops. */
+  release: () => void;
+}
+
+/** Places the clip of sentence `index` (one seen twice plays once) and has the browser load it. */
+function add(list: Playlist, index: number, url: string) {
+  if (index < list.urls.length) return;
+  list.urls.push(url);
+  new Audio(url).load();
+  list.wake();
+}
+
+/** No more clips will come for `list`: what feeds it is let go (once). */
+function end(list: Playlist) {
+  const release = list.release;
+  list.open = false;
+  list.release = () => {};
+  release();
+  list.wake();
 }
 
 /**
- * One player for the page: plays a list of pieces in order, each prepared while the one before
- * plays, so speech starts quickly and continues without gaps. One thing plays at a time: playing
- * something else, stopping, or leaving the page stops it.
+ * One player for the page: plays a list of clips in order, each loaded as soon as it is known, so
+ * speech continues without gaps. One thing plays at a time: playing something else, stopping, or
+ * leaving the page stops it — a reading still being spoken on the server included (its sentences
+ * not yet sent to the voice server are dropped there), and a delayed reading not yet begun.
+ * Nothing starts once the page has gone.
  */
 export function useSpeech() {
-  const trpc = useTRPC();
-  const { mutateAsync: synthesize } = useMutation(trpc.voices.synthesize.mutationOptions());
+  const client = useTRPCClient();
   const [playing, setPlaying] = useState<string | null>(null);
   const [error, setError] = useState<{ id: string; error: unknown } | null>(null);
   const current = useRef<Playlist | null>(null);
   const audio = useRef<HTMLAudioElement | null>(null);
+  /** A delayed reading not yet begun: what it is for, and its timer. */
+  const later = useRef<{ id: string; timer: ReturnType<typeof setTimeout> } | null>(null);
+  const mounted = useRef(false);
 
   const stop = useCallback(() => {
-    current.current?.wake();
+    if (later.current) clearTimeout(later.current.timer);
+    later.current = null;
+    const list = current.current;
     current.current = null;
+    if (list) end(list);
     audio.current?.pause();
     audio.current = null;
     setPlaying(null);
   }, []);
-  useEffect(() => stop, [stop]);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+      stop();
+    };
+  }, [stop]);
 
-  const run = useCallback(
-    async (list: Playlist) => {
-      const urls = new Map<number, Promise<string>>();
-      const urlOf = (i: number) => {
-        const item = list.items[i];
-        if (!item) return undefined;
-        if (!urls.has(i)) {
-          const url = "url" in item ? Promise.resolve(item.url) : synthesize({ text: item.text, voiceId: item.voiceId }).then((r) => r.url);
-          url.catch(() => {}); // reported when its turn comes
-          urls.set(i, url);
+  const run = useCallback(async (list: Playlist) => {
+    const alive = () => current.current === list;
+    try {
+      for (let i = 0; alive(); ) {
+        const url = list.urls[i];
+        if (url === undefined) {
+          if (!list.open) break;
+          await new Promise<void>((resolve) => (list.wake = resolve));
+          continue;
         }
-        return urls.get(i);
-      };
-      const alive = () => current.current === list;
-      try {
-        for (let i = 0; alive(); ) {
-          const next = urlOf(i);
-          if (!next) {
-            if (!list.open) break;
-            await new Promise<void>((resolve) => (list.wake = resolve));
-            continue;
-          }
-          const element = new Audio(await next);
-          if (!alive()) return;
-          audio.current = element;
-          // Prepared while this one plays: the next piece's audio, and the browser's copy of it.
-          void urlOf(i + 1)
-            ?.then((url) => void new Audio(url).load())
-            .catch(() => {});
-          await new Promise<void>((resolve, reject) => {
-            element.onended = () => resolve();
-            // Stopped from outside: this run ends here.
-            element.onpause = () => !alive() && resolve();
-            element.onerror = () => reject(new Error("the audio could not be played"));
-            element.play().catch(reject);
-          });
-          i += 1;
-        }
-      } catch (caught) {
-        if (alive()) setError({ id: list.id, error: caught });
-      } finally {
-        if (alive()) {
-          current.current = null;
-          audio.current = null;
-          setPlaying(null);
-        }
+        const element = new Audio(url);
+        audio.current = element;
+        await new Promise<void>((resolve, reject) => {
+          element.onended = () => resolve();
+          // Stopped from outside: this run ends here.
+          element.onpause = () => !alive() && resolve();
+          element.onerror = () => reject(new Error("the audio could not be played"));
+          element.play().catch(reject);
+        });
+        i += 1;
       }
-    },
-    [synthesize],
-  );
+    } catch (caught) {
+      if (alive()) setError({ id: list.id, error: caught });
+    } finally {
+      if (alive()) {
+        current.current = null;
+        audio.current = null;
+        setPlaying(null);
+      }
+    }
+  }, []);
 
   const start = useCallback(
-    (id: string, items: Item[], open: boolean) => {
+    (id: string, urls: string[], options: { open: boolean; live: boolean }) => {
       stop();
-      const list: Playlist = { id, items, open, wake: () => {} };
+      if (!mounted.current) return null;
+      const list: Playlist = { id, urls, ...options, wake: () => {}, release: () => {} };
       current.current = list;
       setPlaying(id);
       setError(null);
@@ -103,14 +114,62 @@ export function useSpeech() {
     [run, stop],
   );
 
-  /** Speaks `text` in `voiceId`, piece by piece. */
-  const play = useCallback(
-    (id: string, text: string, voiceId: string) => void start(id, speechChunks(text).map((piece) => ({ text: piece, voiceId })), false),
-    [start],
+  /** Speech of `id` failed: what was heard stays heard, the rest is not coming. */
+  const fail = useCallback((id: string, failure: unknown, list: Playlist | null) => {
+    if (list && current.current === list) end(list);
+    setError({ id, error: failure });
+  }, []);
+
+  /**
+   * Reads a finished reply aloud (`chat.speak`): the server speaks it sentence by sentence in its
+   * character's voice, and each clip plays as soon as it is ready.
+   */
+  const speakReply = useCallback(
+    (messageId: string) => {
+      const list = start(messageId, [], { open: true, live: false });
+      if (!list) return;
+      const mine = () => current.current === list;
+      const reading = client.chat.speak.subscribe(
+        { messageId },
+        {
+          onData: ({ data: event }) => {
+            if (!mine()) return;
+            if (event.type === "audio") add(list, event.index, event.url);
+            else fail(messageId, { message: event.message, data: { appCode: event.code } }, list);
+          },
+          onError: (failure) => mine() && fail(messageId, failure, list),
+          // The link would reconnect after a server error and speak again: a reading ends there.
+          onConnectionStateChange: (state) => {
+            if (mine() && state.state === "connecting" && state.error) fail(messageId, state.error, list);
+          },
+          onComplete: () => mine() && end(list),
+        },
+      );
+      list.release = () => reading.unsubscribe();
+    },
+    [client, fail, start],
   );
 
-  /** Plays audio that already exists (a voice's sample, a reply's stored sentences), in order. */
-  const playUrls = useCallback((id: string, urls: string[]) => void start(id, urls.map((url) => ({ url })), false), [start]);
+  /**
+   * Reads a finished reply aloud after `delayMs`, unless something is played or stopped before
+   * then. Asked again for the same reply (a resumed stream gives its end twice), it goes on as it is.
+   */
+  const speakReplyLater = useCallback(
+    (messageId: string, delayMs: number) => {
+      if ((current.current?.id ?? later.current?.id) === messageId) return;
+      stop();
+      if (!mounted.current) return;
+      const timer = setTimeout(() => {
+        later.current = null;
+        speakReply(messageId);
+      }, delayMs);
+      later.current = { id: messageId, timer };
+    },
+    [speakReply, stop],
+  );
+
+  /** Plays audio that already exists (a voice's sample), in order. */
+  const playUrls = useCallback((id: string, urls: string[]) => void start(id, urls, { open: false, live: false }), [start]);
 
   /**
    * Realtime speech: the next sentence of `id` is ready. The first one starts playback (stopping
@@ -119,33 +178,38 @@ export function useSpeech() {
   const enqueue = useCallback(
     (id: string, index: number, url: string) => {
       let list = current.current;
-      if (list?.id !== id) {
-        if (index !== 0) return; // joined late (after a reload): the replay button has it all
-        list = start(id, [], true);
+      if (!list?.live || list.id !== id) {
+        if (index !== 0) return; // joined late (after a reload): the read-aloud button has it all
+        list = start(id, [], { open: true, live: true });
+        if (!list) return;
       }
-      if (index < list.items.length) return;
-      list.items.push({ url });
-      list.wake();
+      add(list, index, url);
     },
     [start],
   );
 
-  /** No more sentences will come for `id`. */
+  /** Realtime speech: no more sentences will come for `id`. */
   const close = useCallback((id: string) => {
     const list = current.current;
-    if (list?.id !== id) return;
-    list.open = false;
-    list.wake();
+    if (list?.live && list.id === id) end(list);
   }, []);
 
   /** Realtime speech of `id` failed on the server. */
-  const fail = useCallback(
+  const failRealtime = useCallback(
     (id: string, failure: unknown) => {
-      if (current.current?.id === id) close(id);
-      setError({ id, error: failure });
+      const list = current.current;
+      fail(id, failure, list?.live && list.id === id ? list : null);
     },
-    [close],
+    [fail],
   );
 
-  return { play, playUrls, enqueue, close, fail, stop, playing, error };
+  /** Stops everything but `id`'s own speech (playing, or waiting to be read): a reply being followed keeps its voice. */
+  const stopAllBut = useCallback(
+    (id: string) => {
+      if ((current.current?.id ?? later.current?.id) !== id) stop();
+    },
+    [stop],
+  );
+
+  return { speakReply, speakReplyLater, playUrls, enqueue, close, fail: failRealtime, stop, stopAllBut, playing, error };
 }

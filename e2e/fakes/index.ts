@@ -2,11 +2,15 @@
 // Ollama, GPT-SoVITS or Google:
 //
 //   npx tsx e2e/fakes/index.ts [--ollama-port 11434] [--sovits-port 9880] [--google-port 8085] [--delay 30]
+//     [--parallel 1] [--load-delay 150] [--latency 50] [--per-audio-second 20]
+//
+// The Ollama and GPT-SoVITS fakes queue, load and stall like the real servers by default (see the
+// top of ollama.ts and sovits.ts, and README.md here).
 import { parseArgs } from "node:util";
 import { startFakeGoogle, type FakeGoogle } from "./google";
-import { startFakeOllama, type FakeOllama } from "./ollama";
+import { DEFAULT_LOAD_DELAY_MS, DEFAULT_NUM_PARALLEL, startFakeOllama, type FakeOllama, type FakeOllamaOptions } from "./ollama";
 import { closeOnSignal, isDirectRun, numberArg } from "./server-kit";
-import { startFakeSovits, type FakeSovits } from "./sovits";
+import { DEFAULT_LATENCY_MS, DEFAULT_PER_AUDIO_SECOND_MS, startFakeSovits, type FakeSovits, type FakeSovitsOptions } from "./sovits";
 
 export * from "./google";
 export * from "./ollama";
@@ -18,6 +22,10 @@ export interface AllFakesOptions {
   sovitsPort?: number;
   googlePort?: number;
   tokenDelayMs?: number;
+  /** Further Ollama knobs (numParallel, maxQueue, loadDelayMs, defaultNumCtx, models). */
+  ollama?: Omit<FakeOllamaOptions, "port" | "tokenDelayMs">;
+  /** GPT-SoVITS knobs (latencyMs, perAudioSecondMs, version, refAudioPaths). */
+  sovits?: Omit<FakeSovitsOptions, "port">;
 }
 
 export interface AllFakes {
@@ -29,8 +37,8 @@ export interface AllFakes {
 
 export async function startAllFakes(opts: AllFakesOptions = {}): Promise<AllFakes> {
   const [ollama, sovits, google] = await Promise.all([
-    startFakeOllama({ port: opts.ollamaPort, tokenDelayMs: opts.tokenDelayMs }),
-    startFakeSovits({ port: opts.sovitsPort }),
+    startFakeOllama({ ...opts.ollama, port: opts.ollamaPort, tokenDelayMs: opts.tokenDelayMs }),
+    startFakeSovits({ ...opts.sovits, port: opts.sovitsPort }),
     startFakeGoogle({ port: opts.googlePort }),
   ]);
   return {
@@ -50,6 +58,10 @@ if (isDirectRun(import.meta.url)) {
       "sovits-port": { type: "string" },
       "google-port": { type: "string" },
       delay: { type: "string" },
+      parallel: { type: "string" },
+      "load-delay": { type: "string" },
+      latency: { type: "string" },
+      "per-audio-second": { type: "string" },
     },
   });
   const fakes = await startAllFakes({
@@ -57,6 +69,14 @@ if (isDirectRun(import.meta.url)) {
     sovitsPort: numberArg(values["sovits-port"], 9880, "sovits-port"),
     googlePort: numberArg(values["google-port"], 8085, "google-port"),
     tokenDelayMs: numberArg(values.delay, 30, "delay"),
+    ollama: {
+      numParallel: numberArg(values.parallel, DEFAULT_NUM_PARALLEL, "parallel"),
+      loadDelayMs: numberArg(values["load-delay"], DEFAULT_LOAD_DELAY_MS, "load-delay"),
+    },
+    sovits: {
+      latencyMs: numberArg(values.latency, DEFAULT_LATENCY_MS, "latency"),
+      perAudioSecondMs: numberArg(values["per-audio-second"], DEFAULT_PER_AUDIO_SECOND_MS, "per-audio-second"),
+    },
   });
   console.log(`fake ollama listening on ${fakes.ollama.url}`);
   console.log(`fake gpt-sovits listening on ${fakes.sovits.url}`);

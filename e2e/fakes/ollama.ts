@@ -2,7 +2,26 @@
 // /work/shared/protocols/ollama.md, so the app's unchanged `ollama` client can be tested against
 // deterministic replies, faults and disconnects.
 //
-//   npx tsx e2e/fakes/ollama.ts --port 11434 --delay 30
+// It schedules like the real server (server/sched.go, llm/llama_server.go) at short timings, so
+// every test meets its unkind parts by default:
+// - one request at a time per loaded model (`numParallel`, OLLAMA_NUM_PARALLEL = 1); the others
+//   wait without response headers, exactly like a hung request, first come first served; past
+//   `maxQueue` waiting requests the next one is refused with 503 (the real server bounds only
+//   requests awaiting scheduling; the fake bounds every waiting one, so a test can reach it);
+// - a model that is not loaded costs `loadDelayMs` before the first token; it stays loaded for
+//   the request's `keep_alive` (default 5 m) after its last request;
+// - a request whose runner options differ (`num_ctx`, or num_batch/num_gpu/main_gpu/use_mmap/
+//   num_thread) waits for the requests in flight, then the model is unloaded and loaded again.
+//   A request without `num_ctx` gets `defaultNumCtx` (4096, what the real server picks on small
+//   GPUs); two such requests never cause a reload, like the real server's automatic context;
+// - a client that leaves while waiting is dropped from the line; one that leaves during the load
+//   it started aborts that load (the model stays unloaded);
+// - thinking models think first unless `think: false`, and thinking tokens count against
+//   `num_predict`.
+// Replies are one token per word (with its leading whitespace), so `num_predict` cuts them
+// predictably.
+//
+//   npx tsx e2e/fakes/ollama.ts --port 11434 --delay 30 [--parallel 1] [--max-queue 512] [--load-delay 150] [--default-num-ctx 4096]
 import { createHash } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseArgs } from "node:util";
@@ -18,10 +37,12 @@ import {
   patchBehaviour,
   pause,
   readBody,
+  Semaphore,
   sendJson,
   sendText,
   serveFake,
   takeFault,
+  unlessAborted,
   waitForAbort,
 } from "./server-kit";
 
@@ -31,24 +52,27 @@ export interface FakeModel {
   name: string;
   /** Also the architecture key in /api/show model_info, e.g. "qwen2.context_length". */
   family?: string;
-  /** The model's maximum context (what /api/show reports). */
+  /** The model's maximum context (what /api/show reports; a larger num_ctx is capped to it). */
   contextLength?: number;
   parameterSize?: string;
   quantizationLevel?: string;
   sizeBytes?: number;
+  /** A thinking model (qwen3, deepseek-r1, gpt-oss): thinks first unless told `think: false`. */
+  thinking?: boolean;
 }
 
 export const DEFAULT_MODELS: readonly FakeModel[] = [
   { name: "qwen2.5:7b", family: "qwen2", contextLength: 32768, parameterSize: "7.6B", sizeBytes: 4_683_087_332 },
   { name: "llama3.2:3b", family: "llama", contextLength: 131072, parameterSize: "3.2B", sizeBytes: 2_019_393_189 },
+  { name: "qwen3:8b", family: "qwen3", contextLength: 40960, parameterSize: "8.2B", sizeBytes: 5_225_388_164, thinking: true },
 ];
 
 export const OLLAMA_FAULTS = [
   "none",
   "http500", // 500 {"error":"fake internal error"}
-  "unknown-model", // 404 for every chat
+  "unknown-model", // 404 {"error":"model \"X\" not found, try pulling it first"} (a blob missing while scheduling)
   "midstream-error", // a few tokens, then an {"error"} line (500 when not streaming)
-  "hang", // request accepted, nothing ever sent until the client disconnects
+  "hang", // request accepted, nothing ever sent until the client disconnects (holds its slot)
   "stall", // headers and a few tokens, then silence until the client disconnects
   "drop", // a few tokens, then the body ends cleanly without a done line
   "reset", // a few tokens, then the socket is destroyed (client sees a network error)
@@ -63,15 +87,38 @@ export interface OllamaBehaviour {
   faultCount: number | null;
   /** Replaces fakeReply() for every chat while set. */
   reply: string | null;
+  /** Requests generating at once per loaded model (OLLAMA_NUM_PARALLEL). */
+  numParallel: number;
+  /** Requests that may wait (for a slot, a load or a reload) before the next one gets 503 (OLLAMA_MAX_QUEUE). */
+  maxQueue: number;
+  /** Time to load a model that is not loaded (before any header). */
+  loadDelayMs: number;
+  /** The context a runner gets when the request has no options.num_ctx. */
+  defaultNumCtx: number;
 }
 
 export interface OllamaStats {
+  /** Chat requests accepted and not finished: waiting, loading or generating. */
   activeChatStreams: number;
+  /** Of the active ones, those still without response headers (waiting for a slot, a load or a reload). */
+  queuedChatRequests: number;
   /** The client disconnected before the done line (e.g. the app's Stop aborted the request). */
   abortedChatStreams: number;
   completedChatStreams: number;
   /** Ended by an injected fault (midstream-error, drop, reset). */
   failedChatStreams: number;
+  /** Of the aborted ones, those whose client left while waiting (dropped from the line). */
+  droppedWhileQueued: number;
+  /** Refused with 503 because maxQueue requests were already waiting. */
+  rejectedBusy: number;
+  /** Model loads started, reloads included. */
+  loads: number;
+  /** Loads that replaced a loaded runner because the runner options (num_ctx …) changed. */
+  reloads: number;
+  /** Loads aborted because the client that started them left. */
+  abortedLoads: number;
+  /** Runners unloaded: idle after keep_alive, keep_alive 0, or replaced by a reload. */
+  unloads: number;
 }
 
 export interface FakeOllamaOptions {
@@ -79,6 +126,10 @@ export interface FakeOllamaOptions {
   host?: string;
   tokenDelayMs?: number;
   models?: FakeModel[];
+  numParallel?: number;
+  maxQueue?: number;
+  loadDelayMs?: number;
+  defaultNumCtx?: number;
 }
 
 export interface FakeOllama {
@@ -100,17 +151,23 @@ export interface FakeChatMessage {
 }
 
 const DEFAULT_TOKEN_DELAY_MS = 10;
+export const DEFAULT_NUM_PARALLEL = 1;
+export const DEFAULT_MAX_QUEUE = 512;
+export const DEFAULT_LOAD_DELAY_MS = 150;
+/** What the real server picks without num_ctx on a GPU under 24 GiB (and what /api/ps then shows). */
+export const DEFAULT_NUM_CTX = 4096;
+const DEFAULT_KEEP_ALIVE_MS = 5 * 60_000;
+/** What /api/ps shows for a model kept loaded forever (a negative keep_alive). */
+const FOREVER = Date.UTC(2318, 0, 1);
 const FAULT_AFTER_TOKENS = 3;
 const MAX_RECORDED_REQUESTS = 1000;
-/** Ollama's num_ctx when the request does not set one (what /api/ps then reports). */
-const DEFAULT_NUM_CTX = 4096;
-const DEFAULT_KEEP_ALIVE_MS = 5 * 60_000;
 /** Fixed so /api/tags output is deterministic. */
 const MODIFIED_AT = "2025-01-01T00:00:00Z";
 const HANGUL = /[\u1100-\u11FF\u3130-\u318F\uAC00-\uD7AF]/;
 const ECHO_LENGTH = 40;
 /** System prompts up to this length are task instructions (title, summary), not personas. */
 const TASK_PROMPT_MAX = 400;
+const BUSY_ERROR = "server busy, please try again.  maximum pending requests exceeded";
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic replies
@@ -144,6 +201,12 @@ export function fakeReply(messages: readonly FakeChatMessage[]): string {
     : `*smiles warmly* You said "${echo}". That is fascinating! Tell me more?`;
 }
 
+/** What a thinking model thinks before fakeReply(): always English, like qwen3's reasoning. */
+export function fakeThinking(messages: readonly FakeChatMessage[]): string {
+  const lastUser = messages.filter((m) => m.role === "user").at(-1)?.content ?? "";
+  return `Okay, the user wrote "${excerpt(lastUser)}". I should answer in character, briefly and warmly.`;
+}
+
 function fakeTitle(firstUserText: string): string {
   const words = firstUserText
     .replace(/[^\p{L}\p{N}\s]/gu, " ")
@@ -159,7 +222,7 @@ function excerpt(text: string): string {
 }
 
 /** Word-sized tokens that keep their leading whitespace, so joining them restores the text. */
-function tokenize(text: string): string[] {
+export function tokenize(text: string): string[] {
   return text.match(/\s*\S+|\s+/g) ?? [];
 }
 
@@ -171,16 +234,28 @@ function promptTokenCount(messages: readonly FakeChatMessage[]): number {
 // ---------------------------------------------------------------------------------------------
 // Request validation (mirrors the Go server: JSON type errors, then model, then options)
 
+/** The options that shape a runner (api.Runner): a request that changes one reloads the model. */
+interface RunnerOptions {
+  /** null: the request did not set num_ctx, so the server's default applies. */
+  numCtx: number | null;
+  numBatch: number;
+  numGpu: number;
+  mainGpu: number;
+  numThread: number;
+  useMmap: boolean | null;
+}
+
 interface ChatRequest {
   model: string;
   messages: FakeChatMessage[];
   stream: boolean;
   /** <= 0 means unlimited. */
   numPredict: number;
-  numCtx: number;
+  runner: RunnerOptions;
   /** null: keep_alive absent. */
   keepAliveMs: number | null;
-  wantsThinking: boolean;
+  /** null: think absent (on for thinking models); "low"/"medium"/"high" count as on. */
+  think: boolean | null;
   toolCount: number;
   options: Record<string, unknown>;
 }
@@ -279,6 +354,23 @@ function optionError(options: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
+function intOption(options: Record<string, unknown>, key: string, fallback: number): number {
+  const value = options[key];
+  return typeof value === "number" ? Math.trunc(value) : fallback;
+}
+
+/** api.DefaultOptions() for the runner part; num_gpu -1 means "as many layers as fit". */
+function runnerOptions(options: Record<string, unknown>): RunnerOptions {
+  return {
+    numCtx: typeof options.num_ctx === "number" ? Math.trunc(options.num_ctx) : null,
+    numBatch: intOption(options, "num_batch", 512),
+    numGpu: intOption(options, "num_gpu", -1),
+    mainGpu: intOption(options, "main_gpu", 0),
+    numThread: intOption(options, "num_thread", 0),
+    useMmap: typeof options.use_mmap === "boolean" ? options.use_mmap : null,
+  };
+}
+
 /** Go's time.ParseDuration units; keep_alive numbers are seconds. */
 const DURATION_UNITS_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -295,9 +387,10 @@ function parseKeepAlive(value: unknown): Checked<number | null> {
   return { ok: true, value: match[1] === "-" ? -ms : ms };
 }
 
-function parseThink(value: unknown): Checked<boolean> {
-  if (value === null || value === undefined || value === false) return { ok: true, value: false };
-  if (value === true || value === "high" || value === "medium" || value === "low") return { ok: true, value: true };
+function parseThink(value: unknown): Checked<boolean | null> {
+  if (value === null || value === undefined) return { ok: true, value: null };
+  if (typeof value === "boolean") return { ok: true, value };
+  if (value === "high" || value === "medium" || value === "low") return { ok: true, value: true };
   return {
     ok: false,
     status: 400,
@@ -350,10 +443,10 @@ function decodeChatRequest(raw: string): Checked<ChatRequest> {
       messages: messages.value,
       // The server streams unless told otherwise; the JS client always sends the flag.
       stream: body.stream !== false,
-      numPredict: typeof options.num_predict === "number" ? Math.trunc(options.num_predict) : -1,
-      numCtx: typeof options.num_ctx === "number" ? Math.trunc(options.num_ctx) : DEFAULT_NUM_CTX,
+      numPredict: intOption(options, "num_predict", -1),
+      runner: runnerOptions(options),
       keepAliveMs: keepAlive.value,
-      wantsThinking: think.value,
+      think: think.value,
       toolCount: Array.isArray(body.tools) ? body.tools.length : 0,
       options,
     },
@@ -363,7 +456,7 @@ function decodeChatRequest(raw: string): Checked<ChatRequest> {
 // ---------------------------------------------------------------------------------------------
 // Behaviour patches from the control endpoint
 
-const BEHAVIOUR_KEYS = ["tokenDelayMs", "models", "fault", "faultCount", "reply"];
+const BEHAVIOUR_KEYS = ["tokenDelayMs", "models", "fault", "faultCount", "reply", "numParallel", "maxQueue", "loadDelayMs", "defaultNumCtx"];
 
 function parseModel(value: unknown): FakeModel | undefined {
   if (!isRecord(value) || typeof value.name !== "string" || value.name === "") return undefined;
@@ -380,8 +473,21 @@ function parseModel(value: unknown): FakeModel | undefined {
     if (typeof field !== "number" || !Number.isInteger(field) || field <= 0) return undefined;
     model[key] = field;
   }
+  if (value.thinking !== undefined) {
+    if (typeof value.thinking !== "boolean") return undefined;
+    model.thinking = value.thinking;
+  }
   return model;
 }
+
+/** Numeric knobs: [minimum, integer only]. */
+const NUMBER_KNOBS = {
+  tokenDelayMs: [0, false],
+  loadDelayMs: [0, false],
+  numParallel: [1, true],
+  maxQueue: [0, true],
+  defaultNumCtx: [4, true],
+} as const satisfies Record<string, readonly [number, boolean]>;
 
 /** Validates a JSON patch for setBehaviour(); returns an error message when it is not one. */
 function parseBehaviourPatch(body: unknown): Partial<OllamaBehaviour> | string {
@@ -389,17 +495,19 @@ function parseBehaviourPatch(body: unknown): Partial<OllamaBehaviour> | string {
   const unknownKey = Object.keys(body).find((key) => !BEHAVIOUR_KEYS.includes(key));
   if (unknownKey) return `unknown key "${unknownKey}" (allowed: ${BEHAVIOUR_KEYS.join(", ")})`;
   const patch: Partial<OllamaBehaviour> = {};
-  const { tokenDelayMs, models, fault, faultCount, reply } = body;
-  if (tokenDelayMs !== undefined) {
-    if (typeof tokenDelayMs !== "number" || !Number.isFinite(tokenDelayMs) || tokenDelayMs < 0) {
-      return "tokenDelayMs must be a non-negative number";
+  for (const [key, [minimum, integer]] of Object.entries(NUMBER_KNOBS) as Array<[keyof typeof NUMBER_KNOBS, readonly [number, boolean]]>) {
+    const value = body[key];
+    if (value === undefined) continue;
+    if (typeof value !== "number" || !Number.isFinite(value) || value < minimum || (integer && !Number.isInteger(value))) {
+      return `${key} must be ${integer ? "an integer" : "a number"} >= ${minimum}`;
     }
-    patch.tokenDelayMs = tokenDelayMs;
+    patch[key] = value;
   }
+  const { models, fault, faultCount, reply } = body;
   if (models !== undefined) {
     const parsed = Array.isArray(models) ? models.map(parseModel) : [undefined];
     if (parsed.some((model) => model === undefined)) {
-      return "models must be an array of {name, family?, contextLength?, parameterSize?, quantizationLevel?, sizeBytes?}";
+      return "models must be an array of {name, family?, contextLength?, parameterSize?, quantizationLevel?, sizeBytes?, thinking?}";
     }
     patch.models = parsed.filter((model): model is FakeModel => model !== undefined);
   }
@@ -461,7 +569,7 @@ function showResponse(model: FakeModel) {
       "general.architecture": family,
       [`${family}.context_length`]: model.contextLength ?? 8192,
     },
-    capabilities: ["completion"],
+    capabilities: model.thinking ? ["completion", "thinking"] : ["completion"],
     modified_at: MODIFIED_AT,
   };
 }
@@ -472,9 +580,66 @@ function findModel(models: readonly FakeModel[], name: string): FakeModel | unde
 }
 
 // ---------------------------------------------------------------------------------------------
+// Runners: loaded models and their scheduling
+
+/** A runner's options as loaded: num_ctx resolved (server default, capped by the model). */
+interface LoadedOptions extends RunnerOptions {
+  numCtx: number;
+  /** num_ctx came from the server's default, not the request. */
+  numCtxAuto: boolean;
+}
+
+function resolveRunnerOptions(model: FakeModel, wanted: RunnerOptions, defaultNumCtx: number): LoadedOptions {
+  const numCtx = Math.max(4, wanted.numCtx ?? defaultNumCtx);
+  return { ...wanted, numCtx: Math.min(numCtx, model.contextLength ?? numCtx), numCtxAuto: wanted.numCtx === null };
+}
+
+/** runnerRef.needsReload: two automatic contexts match; num_gpu < 0 never forces a reload. */
+function needsReload(loaded: LoadedOptions, wanted: LoadedOptions): boolean {
+  const numCtx = loaded.numCtxAuto && wanted.numCtxAuto ? loaded.numCtx : wanted.numCtx;
+  const numGpu = wanted.numGpu < 0 ? loaded.numGpu : wanted.numGpu;
+  return (
+    numCtx !== loaded.numCtx ||
+    numGpu !== loaded.numGpu ||
+    wanted.numBatch !== loaded.numBatch ||
+    wanted.mainGpu !== loaded.mainGpu ||
+    wanted.numThread !== loaded.numThread ||
+    wanted.useMmap !== loaded.useMmap
+  );
+}
+
+/** One loaded (or loading) model: its slots, who holds it, and when it goes away. */
+class Runner {
+  state: "loading" | "ready" = "loading";
+  /** Requests holding the runner (waiting for a slot or generating). */
+  refCount = 0;
+  /** A reload is waiting: unload as soon as nobody holds the runner. */
+  expireWhenIdle = false;
+  /** When an idle runner unloads; null while held. */
+  expiresAt: number | null = null;
+  timer: NodeJS.Timeout | undefined;
+  readonly slots: Semaphore;
+  readonly ready: Promise<boolean>;
+  readonly gone: Promise<void>;
+  settleReady: (loaded: boolean) => void = () => undefined;
+  settleGone: () => void = () => undefined;
+
+  constructor(
+    readonly model: FakeModel,
+    readonly options: LoadedOptions,
+    public sessionMs: number,
+    numParallel: () => number,
+  ) {
+    this.slots = new Semaphore(numParallel);
+    this.ready = new Promise((resolve) => (this.settleReady = resolve));
+    this.gone = new Promise((resolve) => (this.settleGone = resolve));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Responses
 
-type Outcome = "completed" | "aborted" | "failed";
+type Outcome = "completed" | "aborted" | "dropped" | "failed";
 
 interface Timings {
   startedAt: bigint;
@@ -491,11 +656,12 @@ function elapsedNs(from: bigint, to: bigint = process.hrtime.bigint()): number {
 }
 
 /** The final line: zero-valued metrics are omitted like the Go server's `omitempty`. */
-function finalResponse(chat: ChatRequest, content: string, doneReason: string, evalCount: number, timings: Timings) {
+function finalResponse(chat: ChatRequest, doneReason: string, evalCount: number, timings: Timings) {
   const now = process.hrtime.bigint();
   const firstTokenAt = timings.firstTokenAt ?? now;
   const metrics: Record<string, number> = {
     total_duration: elapsedNs(timings.startedAt, now),
+    // Queue and load, as the real server measures it.
     load_duration: elapsedNs(timings.startedAt, timings.generationStartedAt),
     prompt_eval_count: promptTokenCount(chat.messages),
     prompt_eval_duration: elapsedNs(timings.generationStartedAt, firstTokenAt),
@@ -506,7 +672,7 @@ function finalResponse(chat: ChatRequest, content: string, doneReason: string, e
   return {
     model: chat.model,
     created_at: createdAt(),
-    message: { role: "assistant", content },
+    message: { role: "assistant", content: "" },
     done: true,
     done_reason: doneReason,
     ...nonZero,
@@ -532,19 +698,48 @@ function sendError(res: ServerResponse, status: number, error: string): void {
   sendJson(res, status, { error });
 }
 
+/** One generated token: thinking first (thinking models), then the answer. */
+interface Token {
+  text: string;
+  thinking: boolean;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The server
 
-interface LoadedModel {
-  contextLength: number;
-  expiresAt: number;
-}
+/** Every path the fake serves and its methods; another method there is gin's 405. */
+const ROUTE_METHODS: Record<string, string[]> = {
+  "/": ["GET", "HEAD"],
+  "/api/version": ["GET", "HEAD"],
+  "/api/tags": ["GET", "HEAD"],
+  "/api/ps": ["GET"],
+  "/api/show": ["POST"],
+  "/api/chat": ["POST"],
+  "/__control": ["GET", "POST"],
+  "/__control/requests": ["GET"],
+  "/__control/stats": ["GET"],
+  "/__control/reset": ["POST"],
+};
+
+const EMPTY_STATS: Omit<OllamaStats, "activeChatStreams" | "queuedChatRequests"> = {
+  abortedChatStreams: 0,
+  completedChatStreams: 0,
+  failedChatStreams: 0,
+  droppedWhileQueued: 0,
+  rejectedBusy: 0,
+  loads: 0,
+  reloads: 0,
+  abortedLoads: 0,
+  unloads: 0,
+};
 
 class OllamaFake {
   behaviour: OllamaBehaviour;
   readonly requests: unknown[] = [];
-  readonly stats: OllamaStats = { activeChatStreams: 0, abortedChatStreams: 0, completedChatStreams: 0, failedChatStreams: 0 };
-  private readonly loaded = new Map<string, LoadedModel>();
+  readonly stats: OllamaStats = { activeChatStreams: 0, queuedChatRequests: 0, ...EMPTY_STATS };
+  private readonly runners = new Map<string, Runner>();
+  /** The scheduler decides for one request at a time (loads, reloads), like processPending. */
+  private readonly scheduler = new Semaphore(() => 1);
 
   constructor(private readonly initial: OllamaBehaviour) {
     this.behaviour = { ...initial, models: [...initial.models] };
@@ -558,13 +753,17 @@ class OllamaFake {
   reset(): void {
     this.behaviour = { ...this.initial, models: [...this.initial.models] };
     this.requests.length = 0;
-    this.loaded.clear();
-    // Streams still running keep counting as active until they end.
-    Object.assign(this.stats, { abortedChatStreams: 0, completedChatStreams: 0, failedChatStreams: 0 });
+    for (const runner of [...this.runners.values()]) this.unload(runner, false);
+    // Requests still running keep counting as active (and queued) until they end.
+    Object.assign(this.stats, EMPTY_STATS);
   }
 
   handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? "/", "http://fake").pathname;
+    const methods = ROUTE_METHODS[path];
+    // gin's NoRoute and NoMethod answers.
+    if (!methods) return sendText(res, 404, "404 page not found");
+    if (!methods.includes(req.method ?? "GET")) return sendText(res, 405, "405 method not allowed");
     // HEAD is served like GET; node drops the body.
     const method = req.method === "HEAD" ? "GET" : req.method;
     switch (`${method} ${path}`) {
@@ -591,26 +790,20 @@ class OllamaFake {
       case "POST /__control/reset":
         this.reset();
         return sendJson(res, 200, this.behaviour);
-      default:
-        // gin's NoRoute answer.
-        return sendText(res, 404, "404 page not found");
     }
   };
 
   private runningModels() {
     const now = Date.now();
-    return [...this.loaded.entries()].flatMap(([name, loaded]) => {
-      const model = findModel(this.behaviour.models, name);
-      if (!model || loaded.expiresAt <= now) return [];
-      const summary = modelSummary(model);
-      return [
-        {
-          ...summary,
-          expires_at: new Date(loaded.expiresAt).toISOString(),
-          size_vram: summary.size,
-          context_length: loaded.contextLength,
-        },
-      ];
+    return [...this.runners.values()].map((runner) => {
+      const summary = modelSummary(runner.model);
+      const expiresAt = runner.expiresAt ?? (runner.sessionMs < 0 ? FOREVER : now + runner.sessionMs);
+      return {
+        ...summary,
+        expires_at: new Date(expiresAt).toISOString(),
+        size_vram: summary.size,
+        context_length: runner.options.numCtx,
+      };
     });
   }
 
@@ -653,46 +846,35 @@ class OllamaFake {
     const chat = decoded.value;
     if (chat.model === "") return sendError(res, 400, "model is required");
     const model = findModel(this.behaviour.models, chat.model);
-    if (!model) return sendError(res, 404, `model "${chat.model}" not found, try pulling it first`);
+    // ChatHandler's own lookup; the "try pulling it first" form comes from the scheduler (the unknown-model fault).
+    if (!model) return sendError(res, 404, `model '${chat.model}' not found`);
+    if (chat.messages.length === 0 && chat.keepAliveMs === 0) return this.unloadNow(res, chat, model);
     if (chat.toolCount > 0) return sendError(res, 400, `"${chat.model}" does not support tools`);
-    if (chat.wantsThinking) return sendError(res, 400, `"${chat.model}" does not support thinking`);
+    if (chat.think === true && !model.thinking) return sendError(res, 400, `"${chat.model}" does not support thinking`);
     const badOption = optionError(chat.options);
-    if (badOption) return sendError(res, 400, badOption);
+    if (badOption) return sendError(res, 500, badOption);
 
     const fault = this.takeFault();
     if (fault === "http500") return sendError(res, 500, "fake internal error");
     if (fault === "unknown-model") return sendError(res, 404, `model "${chat.model}" not found, try pulling it first`);
-
-    if (chat.messages.length === 0) return this.loadOrUnload(res, chat, model);
-    this.markLoaded(model, chat);
-    await this.track(res, (signal) =>
-      this.generate(res, chat, fault, signal, { startedAt, generationStartedAt: process.hrtime.bigint() }),
-    );
+    if (this.stats.queuedChatRequests >= this.behaviour.maxQueue) {
+      this.stats.rejectedBusy += 1;
+      return sendError(res, 503, BUSY_ERROR);
+    }
+    await this.track((signal) => this.serve(res, chat, model, fault, signal, startedAt), clientGone(res));
   }
 
-  /** A chat without messages only loads (or, with keep_alive 0, unloads) the model. */
-  private loadOrUnload(res: ServerResponse, chat: ChatRequest, model: FakeModel): void {
-    const unload = chat.keepAliveMs === 0;
-    if (unload) this.loaded.delete(model.name);
-    else this.markLoaded(model, chat);
-    sendJson(res, 200, {
-      model: chat.model,
-      created_at: createdAt(),
-      message: { role: "assistant", content: "" },
-      done: true,
-      done_reason: unload ? "unload" : "load",
-    });
+  /** A chat without messages and keep_alive 0 unloads the model once nobody holds it. */
+  private unloadNow(res: ServerResponse, chat: ChatRequest, model: FakeModel): void {
+    const runner = this.runners.get(model.name);
+    if (runner) {
+      runner.sessionMs = 0;
+      if (runner.refCount === 0 && runner.state === "ready") this.unload(runner);
+    }
+    sendJson(res, 200, { model: chat.model, created_at: createdAt(), message: { role: "assistant", content: "" }, done: true, done_reason: "unload" });
   }
 
-  private markLoaded(model: FakeModel, chat: ChatRequest): void {
-    const keepAliveMs = chat.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
-    // A negative keep_alive keeps the model loaded indefinitely.
-    const expiresAt = keepAliveMs < 0 ? Date.UTC(2318, 0, 1) : Date.now() + keepAliveMs;
-    this.loaded.set(model.name, { contextLength: chat.numCtx, expiresAt });
-  }
-
-  private async track(res: ServerResponse, run: (signal: AbortSignal) => Promise<Outcome>): Promise<void> {
-    const signal = clientGone(res);
+  private async track(run: (signal: AbortSignal) => Promise<Outcome>, signal: AbortSignal): Promise<void> {
     this.stats.activeChatStreams += 1;
     let outcome: Outcome = "failed";
     try {
@@ -702,36 +884,188 @@ class OllamaFake {
       if (outcome === "completed") this.stats.completedChatStreams += 1;
       else if (outcome === "failed") this.stats.failedChatStreams += 1;
       else this.stats.abortedChatStreams += 1;
+      if (outcome === "dropped") this.stats.droppedWhileQueued += 1;
     }
   }
 
-  private async generate(res: ServerResponse, chat: ChatRequest, fault: OllamaFault, signal: AbortSignal, timings: Timings): Promise<Outcome> {
+  /** Waits for a runner and a slot (no headers meanwhile), then answers. */
+  private async serve(res: ServerResponse, chat: ChatRequest, model: FakeModel, fault: OllamaFault, signal: AbortSignal, startedAt: bigint): Promise<Outcome> {
+    this.stats.queuedChatRequests += 1;
+    let queued = true;
+    const leaveQueue = () => {
+      if (queued) this.stats.queuedChatRequests -= 1;
+      queued = false;
+    };
+    try {
+      const wanted = resolveRunnerOptions(model, chat.runner, this.behaviour.defaultNumCtx);
+      const runner = await this.runnerFor(model, wanted, chat.keepAliveMs, signal);
+      if (!runner) return "dropped";
+      try {
+        if (chat.messages.length === 0) {
+          // A preload: the model is loaded, no slot needed.
+          leaveQueue();
+          sendJson(res, 200, { model: chat.model, created_at: createdAt(), message: { role: "assistant", content: "" }, done: true, done_reason: "load" });
+          return "completed";
+        }
+        const release = await runner.slots.acquire(signal);
+        leaveQueue();
+        if (!release) return "dropped";
+        try {
+          return await this.generate(res, chat, model, fault, signal, { startedAt, generationStartedAt: process.hrtime.bigint() });
+        } finally {
+          release();
+        }
+      } finally {
+        this.detach(runner);
+      }
+    } finally {
+      leaveQueue();
+    }
+  }
+
+  /**
+   * A runner for `model` with the wanted options, held (refCount) by the caller; loads or reloads
+   * it when needed. Null when the client left first (a load it started is then aborted).
+   */
+  private async runnerFor(model: FakeModel, wanted: LoadedOptions, keepAliveMs: number | null, signal: AbortSignal): Promise<Runner | null> {
+    for (;;) {
+      const current = this.runners.get(model.name);
+      if (current && !needsReload(current.options, wanted)) {
+        // Join a load in progress; if it is aborted, schedule again.
+        const loaded = await unlessAborted(current.ready, signal);
+        if (signal.aborted) return null;
+        // A failed load, or unloaded while we waited: schedule again.
+        if (!loaded || this.runners.get(model.name) !== current) continue;
+        this.attach(current, keepAliveMs);
+        return current;
+      }
+      const release = await this.scheduler.acquire(signal);
+      if (!release) return null;
+      let loading: Runner | undefined;
+      try {
+        loading = await this.schedule(model, wanted, keepAliveMs, signal);
+      } finally {
+        release();
+      }
+      if (signal.aborted) return null;
+      // Loaded by someone else meanwhile, or ours finished loading (it holds us already).
+      if (!loading) continue;
+      if (await loading.ready) return loading;
+      if (signal.aborted) return null;
+    }
+  }
+
+  /**
+   * With the scheduler held: unloads a runner with other options (after its requests finish)
+   * and starts loading one for this request. Undefined when a suitable runner appeared meanwhile.
+   */
+  private async schedule(model: FakeModel, wanted: LoadedOptions, keepAliveMs: number | null, signal: AbortSignal): Promise<Runner | undefined> {
+    const current = this.runners.get(model.name);
+    if (current && !needsReload(current.options, wanted)) return undefined;
+    if (current) {
+      await current.ready;
+      current.expireWhenIdle = true;
+      if (current.refCount === 0) this.unload(current);
+      // The real scheduler waits for the unload even if this client has left meanwhile.
+      await current.gone;
+    }
+    if (signal.aborted) return undefined;
+    return this.load(model, wanted, keepAliveMs, current !== undefined, signal);
+  }
+
+  private load(model: FakeModel, options: LoadedOptions, keepAliveMs: number | null, reload: boolean, signal: AbortSignal): Runner {
+    const runner = new Runner(model, options, keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS, () => this.behaviour.numParallel);
+    this.runners.set(model.name, runner);
+    this.stats.loads += 1;
+    if (reload) this.stats.reloads += 1;
+    void pause(this.behaviour.loadDelayMs, signal).then((loaded) => {
+      if (this.runners.get(model.name) !== runner) {
+        // Reset while loading.
+        runner.settleReady(false);
+        return;
+      }
+      if (!loaded) {
+        this.stats.abortedLoads += 1;
+        this.runners.delete(model.name);
+        runner.settleReady(false);
+        runner.settleGone();
+        return;
+      }
+      runner.state = "ready";
+      // The request that started the load holds the runner first.
+      this.attach(runner, keepAliveMs);
+      runner.settleReady(true);
+    });
+    return runner;
+  }
+
+  private attach(runner: Runner, keepAliveMs: number | null): void {
+    runner.refCount += 1;
+    clearTimeout(runner.timer);
+    runner.expiresAt = null;
+    if (keepAliveMs !== null) runner.sessionMs = keepAliveMs;
+  }
+
+  /** A request let go of the runner: when it was the last, the keep_alive countdown starts. */
+  private detach(runner: Runner): void {
+    runner.refCount -= 1;
+    if (runner.refCount > 0 || this.runners.get(runner.model.name) !== runner) return;
+    if (runner.expireWhenIdle || runner.sessionMs === 0) return this.unload(runner);
+    if (runner.sessionMs < 0) {
+      runner.expiresAt = FOREVER;
+      return;
+    }
+    runner.expiresAt = Date.now() + runner.sessionMs;
+    runner.timer = setTimeout(() => this.unload(runner), runner.sessionMs);
+    runner.timer.unref();
+  }
+
+  private unload(runner: Runner, count = true): void {
+    clearTimeout(runner.timer);
+    if (this.runners.get(runner.model.name) === runner) this.runners.delete(runner.model.name);
+    if (count) this.stats.unloads += 1;
+    runner.settleGone();
+  }
+
+  /** The tokens this request generates: thinking first, cut at num_predict. */
+  private tokens(chat: ChatRequest, model: FakeModel): { tokens: Token[]; truncated: boolean } {
+    const thinks = model.thinking === true && chat.think !== false;
+    const all = [
+      ...(thinks ? tokenize(fakeThinking(chat.messages)).map((text) => ({ text, thinking: true })) : []),
+      ...tokenize(this.behaviour.reply ?? fakeReply(chat.messages)).map((text) => ({ text, thinking: false })),
+    ];
+    const truncated = chat.numPredict > 0 && all.length > chat.numPredict;
+    return { tokens: truncated ? all.slice(0, chat.numPredict) : all, truncated };
+  }
+
+  private async generate(res: ServerResponse, chat: ChatRequest, model: FakeModel, fault: OllamaFault, signal: AbortSignal, timings: Timings): Promise<Outcome> {
     if (fault === "hang") {
       await waitForAbort(signal);
       return "aborted";
     }
-    const allTokens = tokenize(this.behaviour.reply ?? fakeReply(chat.messages));
-    const truncated = chat.numPredict > 0 && allTokens.length > chat.numPredict;
-    const tokens = truncated ? allTokens.slice(0, chat.numPredict) : allTokens;
+    const { tokens, truncated } = this.tokens(chat, model);
     const streamFault = fault === "midstream-error" || fault === "stall" || fault === "drop" || fault === "reset";
     const emitted = streamFault ? tokens.slice(0, FAULT_AFTER_TOKENS) : tokens;
     const out = chat.stream ? new NdjsonStream(res) : undefined;
 
     let content = "";
+    let thinking = "";
     for (const token of emitted) {
       if (!(await pause(this.behaviour.tokenDelayMs, signal))) return "aborted";
       timings.firstTokenAt ??= process.hrtime.bigint();
-      content += token;
-      out?.line({ model: chat.model, created_at: createdAt(), message: { role: "assistant", content: token }, done: false });
+      if (token.thinking) thinking += token.text;
+      else content += token.text;
+      const message = token.thinking ? { role: "assistant", content: "", thinking: token.text } : { role: "assistant", content: token.text };
+      out?.line({ model: chat.model, created_at: createdAt(), message, done: false });
     }
     if (streamFault) return this.fail(res, fault, out, signal);
 
-    const final = finalResponse(chat, "", truncated ? "length" : "stop", emitted.length, timings);
+    const final = finalResponse(chat, truncated ? "length" : "stop", emitted.length, timings);
     if (out) {
       out.line(final);
       out.end();
     } else {
-      sendJson(res, 200, { ...final, message: { role: "assistant", content } });
+      sendJson(res, 200, { ...final, message: { role: "assistant", content, ...(thinking ? { thinking } : {}) } });
     }
     return "completed";
   }
@@ -767,6 +1101,10 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
     fault: "none",
     faultCount: null,
     reply: null,
+    numParallel: opts.numParallel ?? DEFAULT_NUM_PARALLEL,
+    maxQueue: opts.maxQueue ?? DEFAULT_MAX_QUEUE,
+    loadDelayMs: opts.loadDelayMs ?? DEFAULT_LOAD_DELAY_MS,
+    defaultNumCtx: opts.defaultNumCtx ?? DEFAULT_NUM_CTX,
   });
   const served = await serveFake(fake, opts.port, opts.host);
   return Object.defineProperty(served, "stats", { get: () => ({ ...fake.stats }), enumerable: true }) as typeof served & { readonly stats: OllamaStats };
@@ -774,12 +1112,24 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
 
 if (isDirectRun(import.meta.url)) {
   const { values } = parseArgs({
-    options: { port: { type: "string" }, host: { type: "string" }, delay: { type: "string" } },
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      delay: { type: "string" },
+      parallel: { type: "string" },
+      "max-queue": { type: "string" },
+      "load-delay": { type: "string" },
+      "default-num-ctx": { type: "string" },
+    },
   });
   const fake = await startFakeOllama({
     port: numberArg(values.port, 11434, "port"),
     host: values.host ?? "127.0.0.1",
     tokenDelayMs: numberArg(values.delay, DEFAULT_TOKEN_DELAY_MS, "delay"),
+    numParallel: numberArg(values.parallel, DEFAULT_NUM_PARALLEL, "parallel"),
+    maxQueue: numberArg(values["max-queue"], DEFAULT_MAX_QUEUE, "max-queue"),
+    loadDelayMs: numberArg(values["load-delay"], DEFAULT_LOAD_DELAY_MS, "load-delay"),
+    defaultNumCtx: numberArg(values["default-num-ctx"], DEFAULT_NUM_CTX, "default-num-ctx"),
   });
   console.log(`fake ollama listening on ${fake.url}`);
   closeOnSignal(fake.close);

@@ -139,7 +139,76 @@ function failRequest(res: ServerResponse, error: unknown): void {
   else sendText(res, 500, "Internal Server Error");
 }
 
-/** True when the module at `moduleUrl` is the script node/tsx was asked to run. */
+/** Resolves with `promise`'s value, or with undefined as soon as `signal` fires. */
+export function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
+/**
+ * A counting semaphore served first come, first served: the shape of the queues in the real
+ * servers (a loaded Ollama model's parallel slots, uvicorn's single event loop). The capacity is
+ * read on every grant, so a behaviour patch applies to the next request in line.
+ */
+export class Semaphore {
+  private running = 0;
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(private readonly capacity: () => number) {}
+
+  /** Requests waiting for a slot. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  /** Resolves with a release function once a slot is free, or with null when `signal` fires first (the waiter leaves the line). */
+  acquire(signal?: AbortSignal): Promise<(() => void) | null> {
+    if (signal?.aborted) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const grant = () => {
+        signal?.removeEventListener("abort", leave);
+        this.running += 1;
+        resolve(this.releaser());
+      };
+      const leave = () => {
+        const index = this.waiters.indexOf(grant);
+        if (index >= 0) this.waiters.splice(index, 1);
+        resolve(null);
+      };
+      signal?.addEventListener("abort", leave, { once: true });
+      this.waiters.push(grant);
+      this.dispatch();
+    });
+  }
+
+  private releaser(): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.running -= 1;
+      this.dispatch();
+    };
+  }
+
+  private dispatch(): void {
+    while (this.waiters.length > 0 && this.running < Math.max(1, this.capacity())) this.waiters.shift()?.();
+  }
+}
+
 /** What a fake keeps and how it is steered (the class behind each fake's HTTP handler). */
 export interface ControllableFake<B, R> {
   handle: Handler;
@@ -167,6 +236,7 @@ export async function serveFake<B, R>(fake: ControllableFake<B, R>, port = 0, ho
   };
 }
 
+/** True when the module at `moduleUrl` is the script node/tsx was asked to run. */
 export function isDirectRun(moduleUrl: string): boolean {
   const script = process.argv[1];
   return script !== undefined && moduleUrl === pathToFileURL(script).href;

@@ -65,7 +65,7 @@ export async function createFixture(db: Database): Promise<Fixture> {
       characterId: character!.id,
       scenario: { opponent: "", situation: "", background: "" },
       model: "qwen2.5:7b",
-      settings: { temperature: 0.8, maxTokens: 64, ttsMode: "off", ttsDelayMs: 0, sovitsStreamingMode: 0 },
+      settings: { temperature: 0.8, maxTokens: 64, ttsMode: "off", ttsDelayMs: 0, sovitsStreamingMode: 0, think: false },
     })
     .returning({ id: chatSessions.id });
   const sessionId = session!.id;
@@ -126,13 +126,16 @@ export const VALID_INPUTS: Record<string, (fx: Fixture) => unknown> = {
   "sessions.stats": (fx) => ({ id: fx.sessionId }),
   "sessions.search": () => ({ q: "안녕" }),
   "chat.send": (fx) => ({ sessionId: fx.sessionId, clientId: crypto.randomUUID(), text: "다음 이야기" }),
+  "chat.complete": (fx) => ({ sessionId: fx.sessionId, clientId: crypto.randomUUID(), text: "짧게 답해 줘" }),
   "chat.reply": (fx) => ({ messageId: fx.replyId }),
   "chat.stop": (fx) => ({ messageId: fx.replyId }),
   "chat.retry": (fx) => ({ messageId: fx.replyId }),
   "chat.regenerate": (fx) => ({ messageId: fx.replyId }),
+  "chat.continue": (fx) => ({ messageId: fx.replyId }),
   "chat.swipe": (fx) => ({ messageId: fx.replyId, direction: "previous" }),
   "chat.edit": (fx) => ({ messageId: fx.userMessageId, text: "고친 말" }),
   "chat.deleteMessage": (fx) => ({ messageId: fx.replyId }),
+  "chat.speak": (fx) => ({ messageId: fx.replyId }),
   "chat.models": () => undefined,
   "health.check": () => undefined,
   "apiTokens.list": () => undefined,

@@ -71,6 +71,7 @@ export const en = {
   "health.status.ok": "OK",
   "health.status.degraded": "Degraded",
   "health.status.down": "Down",
+  "health.status.busy": "Busy speaking",
   "health.fake": "Demo mode: {services} answered by built-in test servers, not real models.",
   "health.modelMissing": "The default model is not installed on the language model server.",
 
@@ -126,6 +127,14 @@ export const en = {
   "chat.previous": "Previous alternative",
   "chat.next": "Next alternative",
   "chat.summarized": "Memory tidied up: {count} older messages were summarised so the character keeps the story.",
+  "chat.thinking": "Thoughts",
+  "chat.thinkingNow": "Thinking…",
+  "chat.stage.queued": "Waiting for the model: {count} replies ahead of yours.",
+  "chat.stage.next": "Waiting for the model: yours is next.",
+  "chat.stage.loading": "Getting the model ready…",
+  "chat.stage.speaking": "Speaking…",
+  "chat.cutOff": "Cut off at the length limit.",
+  "chat.continue": "Continue",
 
   "settings.title": "Chat settings",
   "settings.temperature": "Creativity (temperature)",
@@ -135,6 +144,8 @@ export const en = {
   "settings.tokens": "Tokens used",
   "settings.created": "Started",
   "settings.lastActive": "Last active",
+  "settings.think": "Think before replying",
+  "settings.thinkHint": "For thinking models (qwen3, deepseek-r1, gpt-oss): replies take longer, and the thoughts are shown folded above each reply. Other models just answer.",
 
   "home.allChats": "All chats",
   "gallery.title": "Characters",

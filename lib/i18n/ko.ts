@@ -72,6 +72,7 @@ export const ko: Record<MessageKey, string> = {
   "health.status.ok": "정상",
   "health.status.degraded": "불안정",
   "health.status.down": "중단",
+  "health.status.busy": "음성 생성 중",
   "health.fake": "데모 모드: {services}은(는) 실제 모델이 아닌 내장 테스트 서버가 응답해요.",
   "health.modelMissing": "언어 모델 서버에 기본 모델이 설치되어 있지 않아요.",
 
@@ -127,6 +128,14 @@ export const ko: Record<MessageKey, string> = {
   "chat.previous": "이전 답장 후보",
   "chat.next": "다음 답장 후보",
   "chat.summarized": "기억 정리: 캐릭터가 이야기를 잊지 않도록 예전 메시지 {count}개를 요약했어요.",
+  "chat.thinking": "생각 과정",
+  "chat.thinkingNow": "생각하는 중…",
+  "chat.stage.queued": "모델을 기다리는 중이에요. 앞에 답장 {count}개가 있어요.",
+  "chat.stage.next": "모델을 기다리는 중이에요. 다음 차례예요.",
+  "chat.stage.loading": "모델을 준비하는 중…",
+  "chat.stage.speaking": "말하는 중…",
+  "chat.cutOff": "길이 제한에서 끊겼어요.",
+  "chat.continue": "이어서 쓰기",
 
   "settings.title": "대화 설정",
   "settings.temperature": "창의성 (temperature)",
@@ -136,6 +145,8 @@ export const ko: Record<MessageKey, string> = {
   "settings.tokens": "사용한 토큰",
   "settings.created": "시작",
   "settings.lastActive": "마지막 대화",
+  "settings.think": "답하기 전에 생각하기",
+  "settings.thinkHint": "생각하는 모델(qwen3, deepseek-r1, gpt-oss)용이에요. 답장이 더 오래 걸리고, 생각 과정은 답장 위에 접혀서 보여요. 다른 모델은 그냥 답해요.",
 
   "home.allChats": "전체 대화",
   "gallery.title": "캐릭터",

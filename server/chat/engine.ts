@@ -1,14 +1,16 @@
-import { and, asc, count, DrizzleQueryError, eq, lt, ne, sql } from "drizzle-orm";
+import { and, count, DrizzleQueryError, eq, sql } from "drizzle-orm";
 import { env } from "@/lib/env.mjs";
 import type { Database } from "@/server/db";
 import { chatSessions, messages, type Message } from "@/server/db/schema";
 import { DomainError } from "@/server/errors";
 import { findChat, type ChatView } from "@/server/sessions/chat-character";
+import { CHANNELS, listen } from "@/server/db/notify";
 import { contextWindow, llmError, streamChat } from "@/server/llm/ollama";
-import { budgetFor, estimateMessages, estimateTokens, recentTurnsThatFit, updateScale, VERBATIM_TURNS } from "./budget";
-import { LiveReply, liveReplies, type FinalEvent, type ReplyStats } from "./live-reply";
-import { summariseTurns } from "./memory";
-import { buildChatMessages, buildSystemPrompt, type PromptTurn } from "./prompt";
+import { renewTurn, waitForTurn, type Turn } from "@/server/llm/scheduler";
+import { budgetFor, estimateMessages, estimateTokens, recentTurnsThatFit, updateScale } from "./budget";
+import { LiveReply, liveReplies, type FinalEvent, type FinishReason, type ReplyStats } from "./live-reply";
+import { foldOlderTurns, takeFoldedTurns, unsummarizedTurns, type PromptTurnRow } from "./memory";
+import { buildChatMessages, buildSystemPrompt } from "./prompt";
 import { heartbeatMs, releaseSlot, releaseSlotStatement, renewSlot } from "./slots";
 import { ReplySpeaker, speakingVoice } from "./speaker";
 import { generateTitle } from "./title";
@@ -21,35 +23,29 @@ export interface ReplyJob {
   userName: string;
   /** Already loaded by the caller; otherwise read from the database. */
   inputs?: PromptInputs;
+  /**
+   * The reply's text so far, when it is continued (it was cut off or stopped): sent as the last
+   * assistant message, which the model carries on, and the new text is appended to it.
+   */
+  continueFrom?: string;
 }
 
 const stopHolder = globalThis as unknown as { afStopRequests?: Map<string, () => void> };
 /** Stop handles of the replies this process is writing, by message id. */
 export const stopRequests: Map<string, () => void> = (stopHolder.afStopRequests ??= new Map());
 
-export type PromptTurnRow = PromptTurn & { seq: number };
+export { unsummarizedTurns, type PromptTurnRow };
+
+const listening = new WeakSet<object>();
 
 /**
- * The part of the chat the running summary does not cover yet (before `beforeSeq`, when given),
- * as the prompt sees it: active, finished, non-empty turns. One query, whatever the chat's length.
+ * Stop pressed on another instance arrives as a notification; the instance writing the reply
+ * stops it exactly as a local Stop would. One subscription per pool.
  */
-export async function unsummarizedTurns(db: Database, sessionId: string, beforeSeq?: number): Promise<PromptTurnRow[]> {
-  const rows = await db
-    .select({ role: messages.role, content: messages.content, seq: messages.seq, status: messages.status })
-    .from(messages)
-    .where(
-      and(
-        eq(messages.sessionId, sessionId),
-        eq(messages.active, true),
-        ne(messages.status, "error"),
-        beforeSeq === undefined ? undefined : lt(messages.seq, beforeSeq),
-        sql`${messages.seq} > coalesce((select ${chatSessions.summaryThroughSeq} from ${chatSessions} where ${chatSessions.id} = ${sessionId}), 0)`,
-      ),
-    )
-    .orderBy(asc(messages.seq));
-  return rows
-    .filter((m): m is typeof m & { role: "user" | "assistant" } => m.role !== "system" && m.status !== "streaming" && m.content.trim() !== "")
-    .map(({ role, content, seq }) => ({ role, content, seq }));
+function hearStops(db: Database) {
+  if (listening.has(db.$client)) return;
+  listening.add(db.$client);
+  void listen(db, CHANNELS.stop, (messageId) => stopRequests.get(messageId)?.());
 }
 
 /**
@@ -72,36 +68,25 @@ async function loadPromptInputs(db: Database, reply: Message): Promise<PromptInp
 }
 
 /**
- * Builds the prompt within the model's context window: system prompt, running summary, then
- * the recent turns that fit. When the whole chat would pass ~80% of the window, the older turns
- * (all but the last 16) are first folded into the summary by the LLM.
+ * Builds the prompt within the model's context window: system prompt, running summary as it is,
+ * then the recent turns that fit (the oldest that don't are left out). Summarising never delays
+ * a reply: older turns are folded after one (see foldOlderTurns), and the next reply says so.
  */
 async function preparePrompt(db: Database, job: ReplyJob, live: LiveReply) {
-  const { session, character, turns: unsummarized } = job.inputs ?? (await loadPromptInputs(db, job.reply));
+  const { session, character, turns } = job.inputs ?? (await loadPromptInputs(db, job.reply));
+  const folded = takeFoldedTurns(session.id);
+  if (folded > 0) live.notice({ type: "notice", kind: "memory_summarized", turns: folded });
   const scale = session.tokenScale ?? 1;
   const window = await contextWindow(session.model);
   const budget = budgetFor(window, session.settings.maxTokens);
   const system = buildSystemPrompt(character, session.scenario, job.userName);
-  const names = { char: character.name, user: job.userName };
-
-  let summary = session.summary;
-  let turns = unsummarized;
-  const whole = estimateTokens(system, scale) + estimateTokens(summary, scale) + estimateMessages(turns, scale);
-  if (whole > budget.summariseAbove && turns.length > VERBATIM_TURNS) {
-    const older = turns.slice(0, -VERBATIM_TURNS);
-    try {
-      summary = await summariseTurns(db, { sessionId: session.id, model: session.model, numCtx: window, summary, turns: older, names });
-      turns = turns.slice(-VERBATIM_TURNS);
-      live.notice({ type: "notice", kind: "memory_summarized", turns: older.length });
-    } catch (error) {
-      // Without a new summary the reply still fits: the oldest turns are left out below.
-      console.warn("[chat] could not summarise older turns", error);
-    }
-  }
-  const available = budget.prompt - estimateTokens(system, scale) - estimateTokens(summary, scale);
+  const continued = job.continueFrom ?? "";
+  const available = budget.prompt - estimateTokens(system, scale) - estimateTokens(session.summary, scale) - estimateTokens(continued, scale);
   const recent = recentTurnsThatFit(turns, available, scale);
-  const prompt = buildChatMessages({ character, scenario: session.scenario, userName: job.userName, summary, turns: recent });
-  return { session, character, prompt, window, estimate: estimateMessages(prompt) };
+  const prompt = buildChatMessages({ character, scenario: session.scenario, userName: job.userName, summary: session.summary, turns: recent });
+  // Ollama continues a last assistant message instead of starting a new one.
+  if (continued) prompt.push({ role: "assistant", content: continued });
+  return { session, character, prompt, system, window, estimate: estimateMessages(prompt) };
 }
 
 async function isFirstExchange(db: Database, sessionId: string) {
@@ -117,12 +102,14 @@ async function isFirstExchange(db: Database, sessionId: string) {
  * slot: one statement, so the end of a reply costs one round trip, and all of it happens or
  * none does.
  */
-async function saveFinished(db: Database, reply: Message, event: FinalEvent, tokenScale: number | null) {
+async function saveFinished(db: Database, reply: Message, event: FinalEvent, thinking: string, tokenScale: number | null) {
   const final = event.type === "done" ? event.stats : null;
   await db.execute(sql`
     with saved as (
       update ${messages}
       set content = ${event.content}, status = ${event.status}::message_status,
+          finish_reason = ${event.type === "done" ? event.finishReason : null},
+          thinking = coalesce(nullif(${thinking}, ''), thinking),
           error_code = ${event.type === "error" ? event.code : null},
           error_params = ${event.type === "error" ? JSON.stringify(event.params) : null}::jsonb,
           prompt_tokens = ${final?.promptTokens ?? null}, completion_tokens = ${final?.completionTokens ?? null},
@@ -150,16 +137,27 @@ async function saveFinished(db: Database, reply: Message, event: FinalEvent, tok
 export function startReply(db: Database, job: ReplyJob) {
   const { reply } = job;
   const live = new LiveReply(reply.id, reply.sessionId);
+  if (job.continueFrom) live.append(job.continueFrom);
   liveReplies.set(reply.id, live);
   let stopped = false;
   let abortUpstream: (() => void) | null = null;
   let speaker: ReplySpeaker | null = null;
-  stopRequests.set(reply.id, () => {
+  let turn: Turn | null = null;
+  // Stop reaches every stage: the queue wait and the request before its headers (loading) through
+  // this signal, the stream through abortUpstream, the speech through the speaker.
+  const stopping = new AbortController();
+  const stop = () => {
     stopped = true;
+    stopping.abort(new DOMException("Stopped", "AbortError"));
     abortUpstream?.();
     speaker?.cancel();
-  });
-  const heartbeat = setInterval(() => void renewSlot(db, reply.id).catch(() => {}), heartbeatMs());
+  };
+  stopRequests.set(reply.id, stop);
+  hearStops(db);
+  const heartbeat = setInterval(() => {
+    void renewSlot(db, reply.id).catch(() => {});
+    void renewTurn(db, reply.id).catch(() => {});
+  }, heartbeatMs());
   heartbeat.unref();
 
   const started = performance.now();
@@ -168,9 +166,18 @@ export function startReply(db: Database, job: ReplyJob) {
   let flushing: Promise<unknown> = Promise.resolve();
   const flush = () => {
     lastFlushed = performance.now();
-    const content = live.text;
+    const { text: content, thinking } = live;
     flushing = flushing
-      .then(() => db.update(messages).set({ content }).where(and(eq(messages.id, reply.id), eq(messages.status, "streaming"))))
+      .then(async () => {
+        // Saved and announced in one round trip: readers on other instances follow the notice.
+        const saved = await db.execute(sql`
+          with saved as (
+            update ${messages} set content = ${content}, thinking = coalesce(${thinking || null}, thinking), updated_at = now()
+            where id = ${reply.id} and status = 'streaming' returning id)
+          select pg_notify(${CHANNELS.reply}, id) from saved`);
+        // No longer being written (closed as stopped elsewhere, or the chat was cleared): stop here.
+        if (saved.length === 0 && !stopped) stop();
+      })
       .catch((error: unknown) => console.error("[chat] could not save a partial reply", error));
   };
 
@@ -190,21 +197,37 @@ export function startReply(db: Database, job: ReplyJob) {
 
   const run = async () => {
     let usage: Usage = {};
+    let finishReason: FinishReason = "stop";
     let idle: ReturnType<typeof setTimeout> | undefined;
     let timedOut = false;
     try {
-      const { session, character, prompt, window, estimate } = await preparePrompt(db, job, live);
-      if (session.settings.ttsMode === "realtime" && !stopped) {
+      const { session, character, prompt, system, window, estimate } = await preparePrompt(db, job, live);
+      // A continued reply is not spoken as it is written: its beginning was (or was not) already.
+      if (session.settings.ttsMode === "realtime" && !stopped && job.continueFrom === undefined) {
         const voice = await speakingVoice(db, character.voiceId);
         if (voice) speaker = new ReplySpeaker(db, voice, live, reply.id);
       }
-      if (stopped) return finishWith({ type: "done", status: "stopped", content: "", stats: stats(usage) });
+      if (stopped) return finishWith({ type: "done", status: "stopped", content: live.text, stats: stats(usage), finishReason: null });
+      // Wait for the LLM server in the app's queue (shown, cancellable), never in Ollama's.
+      live.setStage("queued", 0);
+      turn = await waitForTurn(db, {
+        messageId: reply.id,
+        userId: session.userId,
+        model: session.model,
+        signal: stopping.signal,
+        onWaiting: (ahead) => live.setStage("queued", ahead),
+      });
+      // Until the first token: the model loads (cold or after a change) and reads the prompt.
+      live.setStage("loading");
       const stream = await streamChat({
+        host: turn.server.url,
+        signal: stopping.signal,
         model: session.model,
         messages: prompt,
         temperature: session.settings.temperature,
         maxTokens: session.settings.maxTokens,
-        numCtx: window,
+        // A continuation carries on the answer: the thinking before it is done.
+        think: session.settings.think && job.continueFrom === undefined,
       });
       // A server that stops sending (a hung model) is cut off instead of holding the chat forever.
       const idleMs = env().OLLAMA_STREAM_IDLE_MS;
@@ -220,28 +243,45 @@ export function startReply(db: Database, job: ReplyJob) {
       if (stopped) stream.abort();
       for await (const chunk of stream) {
         armIdle();
+        const thought = chunk.message?.thinking ?? "";
         const text = chunk.message?.content ?? "";
-        if (text) {
+        if (thought || text) {
           firstTokenAt ??= performance.now();
+          live.setStage(text ? "writing" : "thinking");
+          live.appendThinking(thought);
           live.append(text);
-          speaker?.push(text);
+          if (text) speaker?.push(text);
           if (performance.now() - lastFlushed >= FLUSH_INTERVAL_MS) flush();
         }
-        if (chunk.done) usage = { promptTokens: chunk.prompt_eval_count, completionTokens: chunk.eval_count, evalNs: chunk.eval_duration };
+        if (chunk.done) {
+          usage = { promptTokens: chunk.prompt_eval_count, completionTokens: chunk.eval_count, evalNs: chunk.eval_duration };
+          // "length": cut off by num_predict (thinking counts against it too).
+          finishReason = chunk.done_reason === "length" ? "length" : "stop";
+        }
       }
       clearTimeout(idle);
+      // The server is free for the next reply as soon as the stream ends.
+      void turn.release().catch((error: unknown) => console.warn("[chat] could not free the LLM server", error));
+      if (live.speaking) live.setStage("speaking");
       // The real prompt size corrects this chat's token estimates from now on.
       const tokenScale = usage.promptTokens ? updateScale(session.tokenScale, usage.promptTokens, estimate) : null;
       const status = stopped ? "stopped" : "complete";
       if (status === "complete") speaker?.finish();
       else speaker?.cancel();
-      await finishWith({ type: "done", status, content: live.text, stats: stats(usage) }, tokenScale);
-      // The reply is saved: naming the chat can no longer change how it ended.
-      if (status === "complete" && !session.title) void nameChat(session).catch((error: unknown) => console.warn("[chat] could not name the chat", error));
+      await finishWith({ type: "done", status, content: live.text, stats: stats(usage), finishReason: status === "complete" ? finishReason : null }, tokenScale);
+      if (status !== "complete") return;
+      // The reply is saved: naming the chat and folding its memory can no longer delay it or change how it ended.
+      if (!session.title) void nameChat(session).catch((error: unknown) => console.warn("[chat] could not name the chat", error));
+      const names = { char: character.name, user: job.userName };
+      const scale = tokenScale ?? session.tokenScale ?? 1;
+      void foldOlderTurns(db, { sessionId: session.id, model: session.model, names, system, window, maxTokens: session.settings.maxTokens, scale }).catch(
+        (error: unknown) => console.warn("[chat] could not fold older turns", error),
+      );
     } catch (error) {
       clearTimeout(idle);
+      void turn?.release().catch(() => {});
       speaker?.cancel();
-      if (stopped) return finishWith({ type: "done", status: "stopped", content: live.text, stats: stats(usage) });
+      if (stopped) return finishWith({ type: "done", status: "stopped", content: live.text, stats: stats(usage), finishReason: null });
       const domain = timedOut
         ? new DomainError("llm_timeout", `The language model stopped answering for ${Math.round(env().OLLAMA_STREAM_IDLE_MS / 1000)} s.`)
         : error instanceof DrizzleQueryError
@@ -263,7 +303,7 @@ export function startReply(db: Database, job: ReplyJob) {
     clearInterval(heartbeat);
     await flushing;
     try {
-      await saveFinished(db, reply, event, tokenScale);
+      await saveFinished(db, reply, event, live.thinking, tokenScale);
     } catch (error) {
       console.error("[chat] could not save a finished reply", error);
       await releaseSlot(db, reply.id).catch((error: unknown) => console.error("[chat] could not release a slot", error));

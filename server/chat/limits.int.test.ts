@@ -9,7 +9,7 @@ import type { PositionedEvent } from "./live-reply";
 import { ChatService } from "./service";
 
 const root = path.resolve(import.meta.dirname, "../..");
-const LIMITS = { MAX_CONCURRENT_GENERATIONS: "2", GENERATION_LEASE_MS: "1500", OLLAMA_STREAM_IDLE_MS: "800", CHAT_MESSAGES_PER_MINUTE: "4" };
+const LIMITS = { MAX_CONCURRENT_GENERATIONS: "2", GENERATION_LEASE_MS: "1500", OLLAMA_STREAM_IDLE_MS: "800", OLLAMA_FIRST_TOKEN_MS: "1000", CHAT_MESSAGES_PER_MINUTE: "4" };
 
 let ollama: FakeOllama;
 const { db, sql } = testDatabase();
@@ -89,6 +89,36 @@ describe("MAX_CONCURRENT_GENERATIONS across app instances", () => {
     const { reply } = await b.chat.send({ sessionId: b.ids[1]!, clientId: crypto.randomUUID(), text: "이제는?" });
     const events = await readAll(b.chat.follow(reply.id, 0));
     expect(events.at(-1)?.event).toMatchObject({ type: "done", status: "complete" });
+  });
+});
+
+describe("Stop across app instances", () => {
+  it("ends a reply another instance is writing: its writer stops the model, and a reader here sees it end, marked stopped", async () => {
+    ollama.setBehaviour({ tokenDelayMs: 150 });
+    const a = await newChats(1);
+    const writer = startWorker(a.user.id, a.ids);
+    const [sent] = (await writer.results) as { ok: boolean; replyId: string }[];
+    expect(sent?.ok).toBe(true);
+    const replyId = sent!.replyId;
+    // Wait (without a clock) until the other instance has written something.
+    for (let i = 0; i < 200 && (await sql<{ content: string }[]>`select content from messages where id = ${replyId}`)[0]?.content === ""; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const abortedBefore = ollama.stats.abortedChatStreams;
+
+    // Stop is pressed on this instance, which is not writing the reply.
+    expect(await a.chat.stop(replyId)).toEqual({ stopped: true });
+    const events = await readAll(a.chat.follow(replyId, 0));
+    const last = events.at(-1)?.event;
+    expect(last).toMatchObject({ type: "done", status: "stopped" });
+    const text = events.filter((e) => e.event.type === "delta").map((e) => (e.event as { text: string }).text).join("");
+    expect(text.length).toBeGreaterThan(0);
+    // The writer closed its connection to the model (the fake saw the stream aborted)…
+    expect(ollama.stats.abortedChatStreams).toBeGreaterThan(abortedBefore);
+    // …and saved it as stopped with what it had: it is not written on as complete later.
+    const [row] = await sql<{ status: string; content: string }[]>`select status, content from messages where id = ${replyId}`;
+    expect(row).toEqual({ status: "stopped", content: (last as { content: string }).content });
+    writer.worker.stdin?.end();
   });
 });
 

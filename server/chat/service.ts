@@ -5,9 +5,10 @@ import { chatSessions, generationSlots, messages, type Message } from "@/server/
 import { isAppErrorCode } from "@/lib/errors";
 import { DomainError, notFound } from "@/server/errors";
 import { SessionModel } from "@/server/sessions/model";
-import { FLUSH_INTERVAL_MS, startReply, stopRequests, unsummarizedTurns, type PromptInputs } from "./engine";
-import { liveReplies, type FinalEvent, type PositionedEvent, type ReplyStats } from "./live-reply";
-import { acquireSlot, busy, checkRateLimit, claimSlotStatement, ensureSlotRows, hasLiveSlot, rateLimited, recentRepliesQuery, releaseSlot } from "./slots";
+import { CHANNELS, notify, watch } from "@/server/db/notify";
+import { startReply, stopRequests, unsummarizedTurns, type PromptInputs } from "./engine";
+import { asPosition, liveReplies, positionId, type FinalEvent, type PositionedEvent, type ReplyEvent, type ReplyStats, type StreamPosition } from "./live-reply";
+import { acquireSlot, busy, checkRateLimit, claimSlotStatement, ensureSlotRows, hasLiveSlot, rateLimited, recentRepliesQuery, releaseSlot, releaseSlotStatement } from "./slots";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
@@ -26,6 +27,11 @@ export class ChatService {
     private readonly user: { id: string; name?: string | null },
   ) {
     this.sessions = new SessionModel(db, user.id);
+  }
+
+  /** The user's chat (NOT_FOUND for anyone else's). */
+  chatOf(sessionId: string) {
+    return this.sessions.get(sessionId);
   }
 
   private get userName() {
@@ -281,6 +287,43 @@ export class ChatService {
   }
 
   /**
+   * Writes more of the last reply when it was cut off by its length or stopped: the model carries
+   * on from its text, which is appended to (same message; the slot and limit rules of a retry).
+   */
+  async continue(messageId: string): Promise<Message> {
+    const message = await this.ownedMessage(messageId);
+    await checkRateLimit(this.db, this.user.id);
+    let claimed = false;
+    let reply: Message;
+    try {
+      reply = await this.db.transaction(async (tx) => {
+        await this.lockIdle(tx, message.sessionId);
+        const last = await this.lastActive(tx, message.sessionId);
+        const cutOff = last?.status === "stopped" || (last?.status === "complete" && last.finishReason === "length");
+        if (last?.id !== message.id || last.role !== "assistant" || !cutOff) {
+          throw new DomainError("bad_input", "Only a last reply that was cut off or stopped can be continued.");
+        }
+        // The slot is the message's own: one left by a crashed instance that wrote it goes first.
+        await this.db.execute(sql`${releaseSlotStatement(message.id)} and lease_until < now()`);
+        await acquireSlot(this.db, message.id, this.user.id);
+        claimed = true;
+        // Sentences spoken so far no longer match the text: the whole reply is spoken anew when asked.
+        const [writing] = await tx
+          .update(messages)
+          .set({ status: "streaming", finishReason: null, errorCode: null, errorParams: null, audio: [] })
+          .where(eq(messages.id, message.id))
+          .returning();
+        return writing!;
+      });
+    } catch (error) {
+      if (claimed) await releaseSlot(this.db, message.id);
+      throw error;
+    }
+    startReply(this.db, { reply, userName: this.userName, continueFrom: reply.content });
+    return reply;
+  }
+
+  /**
    * A new alternative of the last reply ("swipe"). The earlier ones are kept and can be
    * switched back to; only the active one is part of the conversation.
    */
@@ -361,7 +404,12 @@ export class ChatService {
       .where(and(eq(chatSessions.id, sessionId), gte(chatSessions.summaryThroughSeq, seq)));
   }
 
-  /** Stops a reply: closes the connection to Ollama, keeps the text so far, marked stopped. */
+  /**
+   * Stops a reply at whatever stage it is — queued, loading, writing, speaking — on whichever
+   * instance writes it: this one directly, another through a notification its writer acts on
+   * (closing the connection to Ollama and keeping the text so far, marked stopped). A reply no
+   * live instance writes any more (its instance crashed) is closed as stopped here.
+   */
   async stop(messageId: string) {
     const message = await this.ownedMessage(messageId);
     const stopHere = stopRequests.get(message.id);
@@ -369,18 +417,22 @@ export class ChatService {
       stopHere();
       return { stopped: true };
     }
-    if (message.status === "streaming") {
-      await this.db.update(messages).set({ status: "stopped" }).where(and(eq(messages.id, message.id), eq(messages.status, "streaming")));
+    if (message.status !== "streaming") return { stopped: false };
+    if (await hasLiveSlot(this.db, message.id)) {
+      await notify(this.db, CHANNELS.stop, message.id);
       return { stopped: true };
     }
-    return { stopped: false };
+    await this.db.update(messages).set({ status: "stopped" }).where(and(eq(messages.id, message.id), eq(messages.status, "streaming")));
+    await notify(this.db, CHANNELS.reply, message.id);
+    return { stopped: true };
   }
 
   /**
    * The reply's events from `from` characters on: live from this process when it is writing
    * the reply, otherwise from the database (finished, or written by another instance).
    */
-  async *follow(messageId: string, from: number, signal?: AbortSignal): AsyncGenerator<PositionedEvent> {
+  async *follow(messageId: string, position: StreamPosition | number, signal?: AbortSignal): AsyncGenerator<PositionedEvent> {
+    const from = asPosition(position);
     const message = await this.ownedMessage(messageId);
     const live = liveReplies.get(message.id);
     if (live) {
@@ -397,32 +449,60 @@ function violates(error: unknown, index: string) {
   return cause?.code === "23505" && cause.constraint_name === index;
 }
 
-async function* followStored(db: Database, first: Message, from: number, signal?: AbortSignal): AsyncGenerator<PositionedEvent> {
-  let message = first;
-  let offset = from;
-  while (!signal?.aborted) {
-    if (message.content.length > offset) {
-      yield { offset: message.content.length, event: { type: "delta", text: message.content.slice(offset) } };
-      offset = message.content.length;
+/** How long a reader on another instance waits for a change notice before looking anyway. */
+const STORED_RECHECK_MS = 2_000;
+
+/**
+ * A reply from the database: finished, or being written by another instance, whose partial saves
+ * and end arrive as notifications (with a slow re-check should one be lost).
+ */
+async function* followStored(db: Database, first: Message, from: StreamPosition, signal?: AbortSignal): AsyncGenerator<PositionedEvent> {
+  const changes = await watch(db, CHANNELS.reply, (id) => id === first.id);
+  try {
+    let message = first;
+    const at = { ...from };
+    const positioned = (event: ReplyEvent): PositionedEvent => ({ offset: at.text, id: positionId(at), event });
+    while (!signal?.aborted) {
+      const thinking = message.thinking ?? "";
+      if (thinking.length > at.thinking) {
+        const text = thinking.slice(at.thinking);
+        at.thinking = thinking.length;
+        yield positioned({ type: "thinking", text });
+      }
+      if (message.content.length > at.text) {
+        const text = message.content.slice(at.text);
+        at.text = message.content.length;
+        yield positioned({ type: "delta", text });
+      }
+      const live = liveReplies.get(message.id);
+      if (live) {
+        yield* live.follow(at, signal);
+        return;
+      }
+      if (message.status !== "streaming") {
+        for (const clip of message.audio.slice(at.audio)) {
+          at.audio += 1;
+          yield positioned({ type: "audio", ...clip });
+        }
+        if (!at.final) {
+          at.final = true;
+          yield positioned(finalFromRow(message));
+        }
+        return;
+      }
+      if (!(await hasLiveSlot(db, message.id))) {
+        // No instance is writing it any more (one crashed): what was saved is all there is.
+        at.final = true;
+        yield positioned({ type: "done", status: "stopped", content: message.content, stats: statsFromRow(message), finishReason: null });
+        return;
+      }
+      await changes.next(STORED_RECHECK_MS, signal);
+      const [next] = await db.select().from(messages).where(eq(messages.id, message.id)).limit(1);
+      if (!next) return;
+      message = next;
     }
-    const live = liveReplies.get(message.id);
-    if (live) {
-      yield* live.follow(offset, signal);
-      return;
-    }
-    if (message.status !== "streaming") {
-      yield { offset, event: finalFromRow(message) };
-      return;
-    }
-    if (!(await hasLiveSlot(db, message.id))) {
-      // No instance is writing it any more (one crashed): what was saved is all there is.
-      yield { offset, event: { type: "done", status: "stopped", content: message.content, stats: statsFromRow(message) } };
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, FLUSH_INTERVAL_MS));
-    const [next] = await db.select().from(messages).where(eq(messages.id, message.id)).limit(1);
-    if (!next) return;
-    message = next;
+  } finally {
+    changes.close();
   }
 }
 
@@ -441,5 +521,6 @@ function finalFromRow(m: Message): FinalEvent {
     const code = isAppErrorCode(m.errorCode) ? m.errorCode : "llm_failed";
     return { type: "error", status: "error", content: m.content, code, params: m.errorParams ?? {}, message: `The reply failed (${code}).` };
   }
-  return { type: "done", status: m.status === "stopped" ? "stopped" : "complete", content: m.content, stats: statsFromRow(m) };
+  if (m.status === "stopped") return { type: "done", status: "stopped", content: m.content, stats: statsFromRow(m), finishReason: null };
+  return { type: "done", status: "complete", content: m.content, stats: statsFromRow(m), finishReason: m.finishReason === "length" ? "length" : "stop" };
 }

@@ -1,9 +1,10 @@
 import type { PgDatabase } from "drizzle-orm/pg-core";
 import { drizzle, type PostgresJsDatabase, type PostgresJsQueryResultHKT } from "drizzle-orm/postgres-js";
-import postgres from "postgres";
+import postgres, { type Sql } from "postgres";
 import * as schema from "./schema";
 
-export type Database = PostgresJsDatabase<typeof schema>;
+/** The pool: Drizzle over postgres.js, with the driver itself for LISTEN (server/db/notify.ts). */
+export type Database = PostgresJsDatabase<typeof schema> & { $client: Sql };
 /**
  * What models and domain functions query through: the pool or an open transaction, so a caller
  * can make several of them one unit of work (both are this Drizzle base type).

@@ -311,6 +311,34 @@ export const generationSlots = pgTable(
 );
 
 /**
+ * Replies waiting for, or running on, an LLM server: the in-app queue shared by every instance.
+ * A row waits with `server` null; it runs once a server has room (its OLLAMA_NUM_PARALLEL), taken
+ * in a fair order (each user's first waiting reply before anyone's second, users served least
+ * recently first). Rows of a crashed instance stop counting when their lease runs out.
+ */
+export const llmQueue = pgTable(
+  "llm_queue",
+  {
+    messageId: text("message_id").primaryKey(),
+    userId: text("user_id").notNull(),
+    model: text("model").notNull(),
+    /** the server running it; null while it waits */
+    server: text("server"),
+    instanceId: text("instance_id").notNull(),
+    enqueuedAt: timestamp("enqueued_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }),
+    /** set when the reply left its server: kept a while so the fair order knows who was served last */
+    finishedAt: timestamp("finished_at", { withTimezone: true, mode: "date" }),
+    leaseUntil: timestamp("lease_until", { withTimezone: true, mode: "date" }).notNull(),
+  },
+  (t) => [
+    index("llm_queue_server_idx").on(t.server).where(sql`${t.finishedAt} is null`),
+    index("llm_queue_waiting_idx").on(t.enqueuedAt).where(sql`${t.server} is null`),
+    index("llm_queue_user_idx").on(t.userId),
+  ],
+);
+
+/**
  * Synthesised speech, content-addressed: the key is a SHA-256 of everything GPT-SoVITS was asked
  * (the voice's parameters, the text, the format). Shared by every user and app instance; a key's
  * bytes never change.

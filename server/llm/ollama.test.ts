@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { env } from "@/lib/env.mjs";
-import { llmError } from "./ollama";
+import { llmError, thinkFor } from "./ollama";
 
 /** What the official client throws for an HTTP error answer. */
 const responseError = (status: number, text: string) => Object.assign(new Error(text), { name: "ResponseError", status_code: status, error: text });
@@ -33,5 +33,16 @@ describe("llmError: Ollama's failures in the app's words", () => {
       params: { model: "qwen2.5:7b" },
     });
     expect(llmError(responseError(503, "server overloaded at 10.0.0.5"), "qwen2.5:7b")).toMatchObject({ code: "busy", params: {} });
+  });
+});
+
+describe("thinkFor: think is always sent, off unless asked", () => {
+  it("passes the chat's choice to thinking models, and gives gpt-oss (which always thinks) its lowest level", () => {
+    expect(thinkFor("qwen3:8b", false)).toBe(false);
+    expect(thinkFor("qwen3:8b", true)).toBe(true);
+    expect(thinkFor("gpt-oss:20b", true)).toBe("low");
+    expect(thinkFor("gpt-oss:120b", false)).toBe("low");
+    expect(thinkFor("library/gpt-oss:20b", true)).toBe("low");
+    expect(thinkFor("my-gpt-oss-tune", true)).toBe(true);
   });
 });

@@ -1,10 +1,12 @@
 import { Ollama, type ChatResponse, type Message as OllamaMessage } from "ollama";
 import { env } from "@/lib/env.mjs";
 import { DomainError } from "@/server/errors";
+import { markFailing, markHealthy, ollamaHosts, recordModels } from "./servers";
 
+/** What the app sends as the conversation: never a reply's `thinking`, which is not part of it. */
 export type ChatMessage = Pick<OllamaMessage, "role" | "content">;
 
-/** A fetch that gives up after `ms`, for calls that must not hang (health, tags, titles). */
+/** A fetch that gives up after `ms`, for calls that must not hang (health, tags, model info). */
 function fetchWithTimeout(ms: number): typeof fetch {
   return (input, init) => fetch(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(ms) });
 }
@@ -28,19 +30,54 @@ function fetchWithHeaderTimeout(ms: number): typeof fetch {
   };
 }
 
-const holder = globalThis as unknown as { afOllama?: { host: string; stream: Ollama; quick: Ollama } };
+interface Clients {
+  quick: Ollama;
+  background: Ollama;
+}
 
-function clients() {
-  const { OLLAMA_HOST, OLLAMA_TIMEOUT_MS, OLLAMA_STREAM_IDLE_MS } = env();
-  if (holder.afOllama?.host !== OLLAMA_HOST) {
-    holder.afOllama = {
-      host: OLLAMA_HOST,
-      // Streams are bounded by the caller (stop, inactivity watchdog), never by a fixed timeout.
-      stream: new Ollama({ host: OLLAMA_HOST, fetch: fetchWithHeaderTimeout(OLLAMA_STREAM_IDLE_MS) }),
-      quick: new Ollama({ host: OLLAMA_HOST, fetch: fetchWithTimeout(OLLAMA_TIMEOUT_MS) }),
+const holder = globalThis as unknown as { afOllama?: Map<string, Clients> };
+
+/** The clients of one server (the first configured one by default). */
+function clients(host = ollamaHosts()[0]!): Clients {
+  const { OLLAMA_TIMEOUT_MS, OLLAMA_BACKGROUND_TIMEOUT_MS } = env();
+  holder.afOllama ??= new Map();
+  let found = holder.afOllama.get(host);
+  if (!found) {
+    found = {
+      quick: new Ollama({ host, fetch: fetchWithTimeout(OLLAMA_TIMEOUT_MS) }),
+      // Titles, summaries and the preload queue behind replies on the server (one request at a
+      // time per model) and may wait for a model load: a short limit would cut them every time.
+      background: new Ollama({ host, fetch: fetchWithTimeout(OLLAMA_BACKGROUND_TIMEOUT_MS) }),
     };
+    holder.afOllama.set(host, found);
   }
-  return holder.afOllama;
+  return found;
+}
+
+/**
+ * A client for one streamed reply. Its fetch carries the reply's own signal, so Stop reaches the
+ * request before any header came (while Ollama loads the model or evaluates the prompt) — the
+ * stream's own abort() exists only after headers. The first token has OLLAMA_FIRST_TOKEN_MS
+ * (a cold load can take minutes); the gaps after it are the caller's watchdog.
+ */
+function streamClient(host: string, signal?: AbortSignal) {
+  const headerTimeout = fetchWithHeaderTimeout(env().OLLAMA_FIRST_TOKEN_MS);
+  return new Ollama({
+    host,
+    fetch: (input, init) => headerTimeout(input, { ...init, signal: signal && init?.signal ? AbortSignal.any([signal, init.signal]) : (signal ?? init?.signal) }),
+  });
+}
+
+/** A server that could not be reached is skipped until it answers again (probed every 10 s). */
+function noteUnreachable(host: string, error: unknown) {
+  if (!(error instanceof TypeError)) return;
+  markFailing(host);
+  const probe = () =>
+    void clients(host)
+      .quick.list()
+      .then(({ models }) => recordModels(host, models.map((m) => m.name)))
+      .catch(() => setTimeout(probe, 10_000).unref());
+  setTimeout(probe, 10_000).unref();
 }
 
 interface ResponseErrorLike {
@@ -85,97 +122,149 @@ export function llmError(error: unknown, model: string): DomainError {
   return new DomainError("llm_failed", "The language model failed to reply.");
 }
 
-export interface StreamChatRequest {
+/**
+ * The options every call to `model` sends, decided in this one place. A request whose `num_ctx`
+ * differs from the loaded runner's makes Ollama unload and reload the model, so replies, titles,
+ * summaries and the preload all send the same window and the same keep_alive.
+ */
+export async function modelOptions(model: string) {
+  return { num_ctx: await contextWindow(model), keep_alive: env().OLLAMA_KEEP_ALIVE };
+}
+
+/**
+ * The `think` value for `model`. Thinking models think when `think` is absent, so it is always
+ * sent. gpt-oss can't stop thinking and takes a level instead of a boolean: the lowest, either way.
+ */
+export function thinkFor(model: string, think: boolean): boolean | "low" {
+  const name = model.split("/").at(-1) ?? model;
+  if (name.startsWith("gpt-oss")) return "low";
+  return think;
+}
+
+export interface ChatRequest {
   model: string;
   messages: ChatMessage[];
   temperature: number;
   maxTokens: number;
-  numCtx?: number;
+  /** Whether the model may think first (thinking models only); off unless the chat asks. */
+  think?: boolean;
+}
+
+async function chatBody(request: ChatRequest) {
+  const [{ num_ctx, keep_alive }, { thinks }] = await Promise.all([modelOptions(request.model), modelInfo(request.model)]);
+  return {
+    model: request.model,
+    messages: request.messages,
+    // Asking a model that can't think to think is refused (400): such a model just answers.
+    think: thinkFor(request.model, (request.think ?? false) && thinks !== false),
+    keep_alive,
+    options: { temperature: request.temperature, num_predict: request.maxTokens, num_ctx },
+  };
 }
 
 /**
  * Starts a streamed chat. HTTP errors (404 model, 500, unreachable) reject here, before any
  * token; errors after that surface while iterating. `abort()` closes the connection to Ollama,
- * which stops the generation there.
+ * which stops the generation there. A last message from the assistant is continued by the model.
  */
-export async function streamChat(request: StreamChatRequest) {
+export async function streamChat(request: ChatRequest & { host?: string; signal?: AbortSignal }) {
+  const host = request.host ?? ollamaHosts()[0]!;
   try {
-    return await clients().stream.chat({
-      model: request.model,
-      messages: request.messages,
-      stream: true,
-      options: {
-        temperature: request.temperature,
-        num_predict: request.maxTokens,
-        ...(request.numCtx ? { num_ctx: request.numCtx } : {}),
-      },
-      keep_alive: "10m",
-    });
+    const stream = await streamClient(host, request.signal).chat({ ...(await chatBody(request)), stream: true });
+    markHealthy(host);
+    return stream;
+  } catch (error) {
+    noteUnreachable(host, error);
+    throw llmError(error, request.model);
+  }
+}
+
+/** A short non-streamed completion in the background (titles, summaries): never thinking. */
+export async function completeChat(request: Omit<ChatRequest, "think">): Promise<ChatResponse> {
+  try {
+    return await clients().background.chat({ ...(await chatBody({ ...request, think: false })), stream: false });
   } catch (error) {
     throw llmError(error, request.model);
   }
 }
 
-/** A short non-streamed completion (titles, summaries). */
-export async function completeChat(request: StreamChatRequest): Promise<ChatResponse> {
+/**
+ * Loads `model` on the Ollama server (a chat without messages), with the options replies use so
+ * the first reply finds it loaded as it needs it.
+ */
+export async function preloadModel(model: string) {
+  const { num_ctx, keep_alive } = await modelOptions(model);
   try {
-    return await clients().quick.chat({
-      model: request.model,
-      messages: request.messages,
-      stream: false,
-      options: {
-        temperature: request.temperature,
-        num_predict: request.maxTokens,
-        ...(request.numCtx ? { num_ctx: request.numCtx } : {}),
-      },
-    });
+    await clients().background.chat({ model, messages: [], stream: false, keep_alive, options: { num_ctx } });
   } catch (error) {
-    throw llmError(error, request.model);
+    throw llmError(error, model);
   }
 }
 
-/** Per model: the window being looked up or found, so concurrent replies ask Ollama once. */
-const windowCache = new Map<string, { tokens: Promise<number>; until: number }>();
+interface ModelInfo {
+  /** The context window the app uses for the model. */
+  window: number;
+  /** Whether the model can think; null when the server doesn't say. */
+  thinks: boolean | null;
+}
+
+/** Per model: what /api/show said, or the question in flight, so concurrent replies ask Ollama once. */
+const infoCache = new Map<string, { info: Promise<ModelInfo>; until: number }>();
+
+function modelInfo(model: string): Promise<ModelInfo> {
+  const cached = infoCache.get(model);
+  if (cached && cached.until > Date.now()) return cached.info;
+  const configured = env().OLLAMA_NUM_CTX;
+  const info = clients()
+    .quick.show({ model })
+    .then((shown) => {
+      const entry = Object.entries(shown.model_info ?? {}).find(([key]) => key.endsWith(".context_length"));
+      const modelMax = Number(entry?.[1]);
+      return {
+        window: Number.isFinite(modelMax) && modelMax > 0 ? Math.min(modelMax, configured) : configured,
+        thinks: Array.isArray(shown.capabilities) ? shown.capabilities.includes("thinking") : null,
+      };
+    })
+    .catch(() => {
+      // Unknown model or server down: the chat request itself will report it. Ask again next
+      // time, so the window is the model's own as soon as the server can tell.
+      if (infoCache.get(model)?.info === info) infoCache.delete(model);
+      return { window: configured, thinks: null };
+    });
+  infoCache.set(model, { info, until: Date.now() + 5 * 60_000 });
+  return info;
+}
 
 /**
  * The context window the app uses for `model`: the model's maximum (from /api/show) capped by
  * OLLAMA_NUM_CTX, which is also sent as `num_ctx` so Ollama's own default can't shrink it.
  * Falls back to OLLAMA_NUM_CTX when the server can't tell.
  */
-export function contextWindow(model: string): Promise<number> {
-  const cached = windowCache.get(model);
-  if (cached && cached.until > Date.now()) return cached.tokens;
-  const configured = env().OLLAMA_NUM_CTX;
-  const tokens = clients()
-    .quick.show({ model })
-    .then((info) => {
-      const entry = Object.entries(info.model_info ?? {}).find(([key]) => key.endsWith(".context_length"));
-      const modelMax = Number(entry?.[1]);
-      return Number.isFinite(modelMax) && modelMax > 0 ? Math.min(modelMax, configured) : configured;
-    })
-    // Unknown model or server down: the chat request itself will report it.
-    .catch(() => configured);
-  windowCache.set(model, { tokens, until: Date.now() + 5 * 60_000 });
-  return tokens;
+export async function contextWindow(model: string): Promise<number> {
+  return (await modelInfo(model)).window;
 }
 
+/** The models of every server (each once), and what each server has, for routing. */
 export async function listModels() {
-  try {
-    const { models } = await clients().quick.list();
-    return models.map((m) => ({
-      name: m.name,
-      parameterSize: m.details?.parameter_size ?? "",
-      family: m.details?.family ?? "",
-      sizeBytes: m.size,
-    }));
-  } catch (error) {
-    throw llmError(error, env().OLLAMA_MODEL);
-  }
+  const hosts = ollamaHosts();
+  const answers = await Promise.allSettled(hosts.map((host) => clients(host).quick.list()));
+  const byName = new Map<string, { name: string; parameterSize: string; family: string; sizeBytes: number }>();
+  answers.forEach((answer, i) => {
+    if (answer.status === "rejected") return noteUnreachable(hosts[i]!, answer.reason);
+    recordModels(hosts[i]!, answer.value.models.map((m) => m.name));
+    for (const m of answer.value.models) {
+      if (!byName.has(m.name)) byName.set(m.name, { name: m.name, parameterSize: m.details?.parameter_size ?? "", family: m.details?.family ?? "", sizeBytes: m.size });
+    }
+  });
+  const failed = answers.find((a): a is PromiseRejectedResult => a.status === "rejected");
+  if (byName.size === 0 && failed) throw llmError(failed.reason, env().OLLAMA_MODEL);
+  return [...byName.values()];
 }
 
-export async function probeOllama() {
-  const { quick } = clients();
+export async function probeOllama(host = ollamaHosts()[0]!) {
+  const { quick } = clients(host);
   const [{ version }, { models }] = await Promise.all([quick.version(), quick.list()]);
+  recordModels(host, models.map((m) => m.name));
   const defaultModel = env().OLLAMA_MODEL;
   return {
     version,

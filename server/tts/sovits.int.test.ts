@@ -30,10 +30,10 @@ describe("synthesize: GPT-SoVITS failures in the app's words", () => {
   it("keeps the server's address and its error text (paths on its host) out of the error, and logs them", async () => {
     const log = vi.spyOn(console, "warn").mockImplementation(() => {});
     sovits.setBehaviour({ fault: "tts-failed", faultCount: 1 });
-    const failed = await failure(() => synthesize(request));
+    const failed = await failure(() => synthesize(request, { owner: "test" }));
     expect(failed).toMatchObject({ code: "tts_failed", message: "The voice server could not speak this.", params: {} });
     sovits.setBehaviour({ fault: "http500", faultCount: 1 });
-    expect(await failure(() => synthesize(request))).toMatchObject({ code: "tts_failed", params: {} });
+    expect(await failure(() => synthesize(request, { owner: "test" }))).toMatchObject({ code: "tts_failed", params: {} });
 
     const logged = log.mock.calls.map((call) => call.join(" ")).join("\n");
     expect(logged).toContain("fake inference failure");

@@ -1,11 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { startFakeSovits, type FakeSovits } from "@/e2e/fakes/sovits";
 import { callersOn } from "@/e2e/support/test-caller";
 import { createUser, testDatabase } from "@/e2e/support/test-db";
 import { audioClips } from "@/server/db/schema";
 import { eq } from "drizzle-orm";
 import { immutableBytesResponse } from "@/server/http/byte-range";
-import { audioKeyOf } from "./speech";
+import { audioKeyOf, speak } from "./speech";
+import { readWav } from "./wav";
 
 const { db, sql } = testDatabase();
 let sovits: FakeSovits;
@@ -125,6 +126,36 @@ describe("voices.synthesize", () => {
     });
     sovits = await startFakeSovits({ port: sovits.port, latencyMs: 5 });
     expect((await callerFor(owner).voices.synthesize({ text: "서버가 없어요.", voiceId: "preset-voice-calm" })).cached).toBe(false);
+  });
+});
+
+describe("GPT-SoVITS's silent failures", () => {
+  const clipCount = async () => (await db.select({ key: audioClips.key }).from(audioClips)).length;
+
+  it("take a 200 with 16 kHz silence for a sentence as a failure, say so without the server's words, and cache nothing", async () => {
+    const log = vi.spyOn(console, "warn").mockImplementation(() => {});
+    sovits.setBehaviour({ fault: "inference-error", faultCount: 1 });
+    const text = `메모리가 모자란 문장이에요 ${crypto.randomUUID().slice(0, 8)}.`;
+    const before = await clipCount();
+    await expect(callerFor(owner).voices.synthesize({ text, voiceId: "preset-voice-calm" })).rejects.toMatchObject({
+      code: "BAD_GATEWAY",
+      cause: { code: "tts_failed", message: "The voice server could not speak this.", params: {} },
+    });
+    expect(await clipCount()).toBe(before);
+    expect(log.mock.calls.map((call) => call.join(" ")).join("\n")).toMatch(/16000 Hz silence: its inference failed/);
+    log.mockRestore();
+
+    // The failure was not remembered: the same sentence is synthesised again, and kept this time.
+    const retried = await callerFor(owner).voices.synthesize({ text, voiceId: "preset-voice-calm" });
+    expect(retried.cached).toBe(false);
+    expect(await clipCount()).toBe(before + 1);
+    expect(ttsRequests()).toHaveLength(2);
+  });
+
+  it("keep the silence of a text with nothing to say: that is the server's real answer", async () => {
+    const nothing = await speak(db, { refAudioPath: "presets/calm_male_ko.wav", promptText: "", promptLang: "ko", auxRefAudioPaths: [], params: {} }, "……", "wav");
+    const stored = await clip(nothing.key);
+    expect(readWav(stored!.bytes)).toMatchObject({ sampleRate: 16000 });
   });
 });
 

@@ -19,9 +19,19 @@ const TOUCH_EVERY_MS = 60 * 60_000;
 /** Eviction goes down to this share of the cap, so the next few clips don't evict again at once. */
 const EVICT_DOWN_TO = 0.9;
 
-const holder = globalThis as unknown as { afSpeaking?: Map<string, Promise<void>> };
+/** A synthesis in progress in this process, and how many callers still want it. */
+interface Pending {
+  done: Promise<void>;
+  wanted: number;
+  /** Drops the synthesis while it waits in the queue, once nobody wants it any more. */
+  drop: AbortController;
+}
+
+const holder = globalThis as unknown as { afSpeaking?: Map<string, Pending>; afSpeakLookups?: Map<string, Promise<unknown>> };
 /** Syntheses in progress in this process, by key: a second request for the same clip waits for the first. */
-const speaking: Map<string, Promise<void>> = (holder.afSpeaking ??= new Map());
+const speaking: Map<string, Pending> = (holder.afSpeaking ??= new Map());
+/** Per owner, the end of its latest cache lookup (see inOrder). */
+const lookups: Map<string, Promise<unknown>> = (holder.afSpeakLookups ??= new Map());
 
 /**
  * The cache key of a synthesis request: an HMAC of exactly what GPT-SoVITS is asked, under a
@@ -33,40 +43,95 @@ async function cacheKey(db: Database, request: ReturnType<typeof ttsRequest>) {
   return createHmac("sha256", secret).update(JSON.stringify(request)).digest("hex");
 }
 
+export interface SpeakOptions {
+  /** Whose turn this is in GPT-SoVITS's queue (a user id); callers that give none share one turn. */
+  owner?: string;
+  /** Fires when the audio is no longer wanted: rejects at once, and a synthesis still waiting for its turn is dropped. */
+  signal?: AbortSignal;
+}
+
 /**
  * Speech for `text` in `voice`, as an immutable URL. The key stands for exactly what GPT-SoVITS
  * is asked (the voice's parameters, the text, the format), so a repeat — by anyone, on any
  * instance — is served from the database without calling GPT-SoVITS again. Every kind of speech
- * (voices.synthesize, realtime replies, downloads) comes through here.
+ * (voices.synthesize, realtime replies, replies read aloud, downloads) comes through here, and
+ * through GPT-SoVITS's queue (server/tts/sovits.ts): an owner's syntheses join it in the order
+ * they were asked for, and a failed one is never cached.
  */
-export async function speak(db: Database, voice: SovitsVoice, text: string, format: AudioFormat) {
+export async function speak(db: Database, voice: SovitsVoice, text: string, format: AudioFormat, options: SpeakOptions = {}) {
+  const { owner = "", signal } = options;
   const request = ttsRequest(voice, text, format);
-  const key = await cacheKey(db, request);
-  const [known] = await db
-    .select({ key: audioClips.key, lastUsedAt: audioClips.lastUsedAt })
-    .from(audioClips)
-    .where(eq(audioClips.key, key))
-    .limit(1);
+  const found = await inOrder(owner, async () => {
+    signal?.throwIfAborted();
+    const key = await cacheKey(db, request);
+    const [known] = await db
+      .select({ key: audioClips.key, lastUsedAt: audioClips.lastUsedAt })
+      .from(audioClips)
+      .where(eq(audioClips.key, key))
+      .limit(1);
+    if (known) return { key, known, pending: null };
+    signal?.throwIfAborted();
+    let pending = speaking.get(key);
+    if (!pending) {
+      const drop = new AbortController();
+      const done = synthesize(request, { owner, signal: drop.signal })
+        .then(async (bytes) => {
+          // Another instance may have stored the same clip meanwhile: its bytes are as good.
+          await db
+            .insert(audioClips)
+            .values({ key, contentType: CONTENT_TYPES[format], bytes, sizeBytes: bytes.length })
+            .onConflictDoNothing();
+          await evictBeyondCap(db, key).catch((error: unknown) => console.warn("[speech] could not trim the audio cache", error));
+        })
+        .finally(() => speaking.delete(key));
+      pending = { done, wanted: 0, drop };
+      speaking.set(key, pending);
+    }
+    pending.wanted += 1;
+    return { key, known: null, pending };
+  });
+  const { key, known, pending } = found;
   if (known) {
     await touchIfStale(db, [known]);
     return { key, url: audioUrl(key), cached: true };
   }
-  let pending = speaking.get(key);
-  if (!pending) {
-    pending = synthesize(request)
-      .then(async (bytes) => {
-        // Another instance may have stored the same clip meanwhile: its bytes are as good.
-        await db
-          .insert(audioClips)
-          .values({ key, contentType: CONTENT_TYPES[format], bytes, sizeBytes: bytes.length })
-          .onConflictDoNothing();
-        await evictBeyondCap(db, key).catch((error: unknown) => console.warn("[speech] could not trim the audio cache", error));
-      })
-      .finally(() => speaking.delete(key));
-    speaking.set(key, pending);
-  }
-  await pending;
+  await wantedUntilDone(pending, signal);
   return { key, url: audioUrl(key), cached: false };
+}
+
+/**
+ * Runs `lookup` (a cache lookup that may join GPT-SoVITS's queue) after `owner`'s previous one:
+ * its sentences would otherwise join the queue in the order their lookups happen to finish.
+ */
+function inOrder<T>(owner: string, lookup: () => Promise<T>): Promise<T> {
+  const mine = (lookups.get(owner) ?? Promise.resolve()).then(lookup);
+  const settled = mine.then(
+    () => {},
+    () => {},
+  );
+  lookups.set(owner, settled);
+  void settled.then(() => lookups.get(owner) === settled && lookups.delete(owner));
+  return mine;
+}
+
+/** Waits for `pending` (counted as wanted by this caller) unless `signal` fires first; the last caller to give up drops it. */
+async function wantedUntilDone(pending: Pending, signal: AbortSignal | undefined) {
+  let giveUp = () => {};
+  const givenUp = new Promise<never>((_, reject) => {
+    giveUp = () => {
+      pending.wanted -= 1;
+      if (pending.wanted === 0) pending.drop.abort(signal?.reason);
+      reject(signal?.reason);
+    };
+    if (signal?.aborted) giveUp();
+    else signal?.addEventListener("abort", giveUp, { once: true });
+  });
+  givenUp.catch(() => {}); // only raced below
+  try {
+    await Promise.race([pending.done, givenUp]);
+  } finally {
+    signal?.removeEventListener("abort", giveUp);
+  }
 }
 
 /** Cached clips by key (those that are there: a clip may have been evicted), marked as used. */

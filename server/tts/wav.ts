@@ -47,18 +47,53 @@ export function writeWav(format: Omit<WavInfo, "data">, data: Buffer): Buffer {
   return Buffer.concat([header, data]);
 }
 
+/** True when every sample is zero (GPT-SoVITS's answer to a failed inference is such a clip). */
+export function isSilent(wav: WavInfo): boolean {
+  return wav.data.every((byte) => byte === 0);
+}
+
 /**
- * Joins WAV files into one, with `gapMs` of silence between them. They must share one format
- * (GPT-SoVITS speaks every sentence of a voice at the same rate); null otherwise.
+ * The samples at another rate, by linear interpolation between neighbouring samples (16-bit PCM;
+ * each channel on its own). Plain speech needs no better filter: the clips joined here are
+ * GPT-SoVITS's 16, 24, 32 or 48 kHz, and the rare odd one out is a short sentence.
+ */
+export function resample(wav: WavInfo, sampleRate: number): WavInfo {
+  if (wav.sampleRate === sampleRate) return wav;
+  const { channels } = wav;
+  const frames = Math.floor(wav.data.length / (2 * channels));
+  const outFrames = Math.round((frames * sampleRate) / wav.sampleRate);
+  const out = Buffer.alloc(outFrames * 2 * channels);
+  const sample = (frame: number, channel: number) => wav.data.readInt16LE((Math.min(frame, frames - 1) * channels + channel) * 2);
+  for (let i = 0; i < outFrames; i += 1) {
+    const at = (i * wav.sampleRate) / sampleRate;
+    const before = Math.floor(at);
+    const weight = at - before;
+    for (let channel = 0; channel < channels; channel += 1) {
+      const value = sample(before, channel) * (1 - weight) + sample(before + 1, channel) * weight;
+      out.writeInt16LE(Math.round(value), (i * channels + channel) * 2);
+    }
+  }
+  return { ...wav, sampleRate, data: out };
+}
+
+/**
+ * Joins WAV files into one, with `gapMs` of silence between them. A reply's clips normally share
+ * one format, but not always (GPT-SoVITS answers text with nothing to say with 16 kHz silence, and
+ * a voice server switched to another model version speaks at another rate): clips at a lower rate
+ * are resampled to the highest. Null when a file isn't PCM WAV, or channels or sample sizes differ.
  */
 export function joinWavs(files: Buffer[], gapMs = 300): Buffer | null {
-  const wavs = files.map(readWav);
-  const first = wavs[0];
-  if (!first || wavs.some((w) => !w || w.channels !== first.channels || w.sampleRate !== first.sampleRate || w.bitsPerSample !== first.bitsPerSample)) {
-    return null;
+  const read = files.map(readWav);
+  const first = read[0];
+  if (!first || read.some((w) => !w || w.channels !== first.channels || w.bitsPerSample !== first.bitsPerSample)) return null;
+  let wavs = read as WavInfo[];
+  const sampleRate = Math.max(...wavs.map((w) => w.sampleRate));
+  if (wavs.some((w) => w.sampleRate !== sampleRate)) {
+    if (first.bitsPerSample !== 16) return null;
+    wavs = wavs.map((w) => resample(w, sampleRate));
   }
   const blockAlign = (first.channels * first.bitsPerSample) / 8;
-  const gap = Buffer.alloc(Math.round((first.sampleRate * gapMs) / 1000) * blockAlign);
-  const parts = wavs.flatMap((w, i) => (i === 0 ? [w!.data] : [gap, w!.data]));
-  return writeWav(first, Buffer.concat(parts));
+  const gap = Buffer.alloc(Math.round((sampleRate * gapMs) / 1000) * blockAlign);
+  const parts = wavs.flatMap((w, i) => (i === 0 ? [w.data] : [gap, w.data]));
+  return writeWav({ channels: first.channels, sampleRate, bitsPerSample: first.bitsPerSample }, Buffer.concat(parts));
 }

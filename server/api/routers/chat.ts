@@ -2,8 +2,13 @@ import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { env } from "@/lib/env.mjs";
 import { idSchema, messageTextSchema } from "@/lib/schemas";
+import { completeReply } from "@/server/chat/complete";
+import { parsePosition } from "@/server/chat/live-reply";
 import { ChatService } from "@/server/chat/service";
+import { speakReply } from "@/server/chat/speaker";
 import { listModels } from "@/server/llm/ollama";
+import { budgets } from "@/server/limits/budgets";
+import { consume } from "@/server/limits/rate-limit";
 import { createTRPCRouter, protectedProcedure } from "../trpc";
 
 const withChat = protectedProcedure.use(({ ctx, next }) => next({ ctx: { chat: new ChatService(ctx.db, ctx.user) } }));
@@ -12,8 +17,8 @@ const byMessage = z.object({ messageId: idSchema });
 export const chatRouter = createTRPCRouter({
   /**
    * Saves the message and starts the reply. The reply's events stream back in the same response
-   * (`events`, each with the reply length so far), so the first token needs no second
-   * connection; after a dropped connection `chat.reply` continues from the last offset seen.
+   * (`events`, each with its `id`: the position after it), so the first token needs no second
+   * connection; after a dropped connection `chat.reply` continues from the last id seen.
    */
   send: withChat
     .input(z.object({ sessionId: idSchema, clientId: z.string().uuid(), text: messageTextSchema }))
@@ -23,16 +28,29 @@ export const chatRouter = createTRPCRouter({
     }),
 
   /**
-   * The reply as it is written. Each event's id is the reply length so far; a reconnecting
-   * client sends it back as `lastEventId` and gets exactly the text it missed.
+   * The reply as it is written, with its stage (queued with the replies ahead, loading, thinking,
+   * writing, speaking). Each event has its own id — the position after it — so a reconnecting
+   * client sends the last one back as `lastEventId` and gets every later event exactly once: the
+   * text and thinking it missed, each audio clip and the final event.
    */
   reply: withChat
-    .input(byMessage.extend({ lastEventId: z.string().regex(/^\d{1,9}$/).nullish() }))
+    .input(byMessage.extend({ lastEventId: z.string().regex(/^\d{1,9}(\.\d{1,9}\.\d{1,5}\.[01](~\d{1,9})?)?$/).nullish() }))
     .subscription(async function* ({ ctx, input, signal }) {
-      const from = input.lastEventId ? Number(input.lastEventId) : 0;
-      for await (const { offset, event } of ctx.chat.follow(input.messageId, from, signal)) {
-        yield tracked(String(offset), event);
+      for await (const { id, event } of ctx.chat.follow(input.messageId, parsePosition(input.lastEventId), signal)) {
+        yield tracked(id, event);
       }
+    }),
+
+  /**
+   * For scripts: sends a message and answers once the reply is finished, with what the original
+   * API answered — `content`, `usage`, the chat's id, the reply's audio URL when the chat speaks,
+   * and `contextSummarized`. The user's message is kept whatever happens.
+   */
+  complete: withChat
+    .input(z.object({ sessionId: idSchema, clientId: z.string().uuid(), text: messageTextSchema }))
+    .mutation(async ({ ctx, input, signal }) => {
+      const { settings } = (await ctx.chat.chatOf(input.sessionId)).session;
+      return completeReply(ctx.chat, input, { speaks: settings.ttsMode !== "off", signal });
     }),
 
   /** Stops the generation at Ollama; the partial reply is kept, marked stopped. */
@@ -40,6 +58,9 @@ export const chatRouter = createTRPCRouter({
 
   /** Writes a failed or stopped last reply again. */
   retry: withChat.input(byMessage).mutation(({ ctx, input }) => ctx.chat.retry(input.messageId)),
+
+  /** Writes more of a last reply that was cut off by its length or stopped, appended to it. */
+  continue: withChat.input(byMessage).mutation(({ ctx, input }) => ctx.chat.continue(input.messageId)),
 
   /** A new alternative of the last reply; the earlier ones stay available. */
   regenerate: withChat.input(byMessage).mutation(({ ctx, input }) => ctx.chat.regenerate(input.messageId)),
@@ -55,6 +76,25 @@ export const chatRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => ctx.chat.editAndRegenerate(input.messageId, input.text)),
 
   deleteMessage: withChat.input(byMessage).mutation(({ ctx, input }) => ctx.chat.deleteMessage(input.messageId)),
+
+  /**
+   * A finished reply read aloud (its button, delayed speech): each sentence's clip as soon as it
+   * is ready, in order, in the voice realtime speech uses, so playback starts after the first
+   * sentence. Ending the subscription drops the sentences not yet sent to GPT-SoVITS; a
+   * reconnecting client sends the last index it got. Counts against the synthesis limits (after
+   * the input is checked), once per reading.
+   */
+  speak: protectedProcedure
+    .input(byMessage.extend({ lastEventId: z.string().regex(/^\d{1,4}$/).nullish() }))
+    .use(({ ctx, next }) => consume(ctx.db, budgets.synthesis(ctx.user.id)).then(() => next()))
+    .subscription(async function* ({ ctx, input, signal }) {
+      // Each event's id is the sentence it is about: an audio event's own, a failure's the next one.
+      let last = input.lastEventId ? Number(input.lastEventId) : -1;
+      for await (const event of speakReply(ctx.db, ctx.user.id, input.messageId, { after: last, signal })) {
+        last = event.type === "audio" ? event.index : last + 1;
+        yield tracked(String(last), event);
+      }
+    }),
 
   /** Models installed on the Ollama server, and the configured default. */
   models: protectedProcedure.query(async () => ({ models: await listModels(), defaultModel: env().OLLAMA_MODEL })),
