@@ -15,7 +15,7 @@ import { ArrowLeftIcon, SlidersIcon } from "../icons";
 import { useI18n } from "../i18n-provider";
 import { useSpeech } from "../speech/use-speech";
 import { ChatSettings } from "./chat-settings";
-import { MessageBubble, type BubbleActions } from "./message-bubble";
+import { MessageBubble, type ReplyStageView, type BubbleActions } from "./message-bubble";
 
 type StoredMessage = RouterOutputs["sessions"]["messages"]["messages"][number];
 
@@ -29,6 +29,10 @@ interface LiveState {
   via: "send" | "subscription";
   /** Where a subscription starts (the text already shown), so nothing is repeated. */
   from: number;
+  /** The id of the last event read from the send's stream: a subscription resumes exactly after it. */
+  lastId?: string;
+  /** Where the reply is: waiting for the model (and how many are ahead), loading, thinking, speaking. */
+  stage?: ReplyStageView | null;
 }
 
 type ChatCharacter = RouterOutputs["sessions"]["get"]["character"];
@@ -103,6 +107,10 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
   const apply = (messageId: string, event: ReplyEvent, via: LiveState["via"]) => {
     if (event.type === "audio") return speech.enqueue(messageId, event.index, event.url);
     if (event.type === "speech_error") return speech.fail(messageId, { message: event.message, data: { appCode: event.code } });
+    if (event.type === "stage") {
+      setLive((current) => (current?.messageId === messageId ? { ...current, stage: { stage: event.stage, ahead: event.ahead } } : current));
+      return;
+    }
     if (event.type === "delta" || event.type === "thinking" || event.type === "notice") {
       setLive((current) => {
         const base = current?.messageId === messageId ? current : { messageId, text: "", thinking: "", summarized: null, via: "subscription" as const, from: 0 };
@@ -126,9 +134,10 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
     setLive({ messageId, text: "", thinking: "", summarized: null, via: "send", from: 0 });
     let finished = false;
     try {
-      for await (const { event } of events) {
+      for await (const { event, id } of events) {
         finished ||= event.type === "done" || event.type === "error";
         apply(messageId, event, "send");
+        setLive((current) => (current?.messageId === messageId ? { ...current, lastId: id } : current));
       }
     } catch {
       // The connection dropped: below, the subscription continues from the text already shown.
@@ -146,7 +155,9 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
   const subscribed = followId !== null && live?.via !== "send";
   useSubscription(
     trpc.chat.reply.subscriptionOptions(
-      subscribed && followId ? { messageId: followId, ...(live?.from ? { lastEventId: String(live.from) } : {}) } : skipToken,
+      subscribed && followId
+        ? { messageId: followId, ...(live?.lastId ? { lastEventId: live.lastId } : live?.from ? { lastEventId: String(live.from) } : {}) }
+        : skipToken,
       {
         onStarted: () =>
           setLive((current) =>
@@ -335,6 +346,7 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
                   role: "assistant",
                   content: live?.messageId === followId ? live.text : (unfinished?.content ?? ""),
                   thinking: live?.messageId === followId ? live.thinking : (unfinished?.thinking ?? null),
+                  stage: live?.messageId === followId ? live.stage : null,
                   status: "streaming",
                 }}
                 character={character}
