@@ -41,6 +41,11 @@ test("a reply is read aloud in the character's voice, and reading can be stopped
   await served;
   await expect(speak).toHaveAttribute("aria-pressed", "true");
   await expect(speak).toHaveAccessibleName("읽기 멈추기");
+  // Sentence by sentence to the end (a reading stopped early leaves its later sentences unspoken).
+  await expect(speak).toHaveAttribute("aria-pressed", "false", { timeout: 30_000 });
+  await expect(page.getByTestId("send-error")).toHaveCount(0);
+  await speak.click();
+  await expect(speak).toHaveAttribute("aria-pressed", "true");
   await speak.click();
   await expect(speak).toHaveAttribute("aria-pressed", "false");
 
@@ -142,7 +147,8 @@ test("delayed speech reads the reply after the wait, and nothing is read once th
   const playsBefore = await plays();
   await expect.poll(() => readings.length, { timeout: 10_000 }).toBe(1);
   await expect(chat.lastReply().getByTestId("speak")).toHaveAttribute("aria-pressed", "true");
-  expect(await plays()).toBeGreaterThan(playsBefore);
+  // The button shows the reading at once; the first clip plays once it is synthesised.
+  await expect.poll(plays, { timeout: 10_000 }).toBeGreaterThan(playsBefore);
 
   // Leaving before the wait is over: it is never read.
   await fakes.ollama({ reply: `아무도 듣지 않을 답장이에요 ${crypto.randomUUID().slice(0, 6)}. 끝이에요.` });

@@ -199,6 +199,7 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
   // The same message grows: it is followed from the text it already has.
   const continueReply = useMutation(
     trpc.chat.continue.mutationOptions({
+      onMutate: stopSpeech,
       onSuccess: async (reply) => {
         setLive({ messageId: reply.id, text: reply.content, thinking: reply.thinking ?? "", summarized: null, via: "subscription", from: reply.content.length });
         await refreshHistory();

@@ -37,7 +37,7 @@ export const voicesRouter = createTRPCRouter({
   synthesize: withOwnVoices
     .input(z.object({ text: speechTextSchema, voiceId: idSchema, format: z.enum(AUDIO_FORMATS).default("wav") }))
     .use(synthesisLimit)
-    .mutation(async ({ ctx, input }) => speak(ctx.db, await ctx.voices.get(input.voiceId), input.text, input.format)),
+    .mutation(async ({ ctx, input }) => speak(ctx.db, await ctx.voices.get(input.voiceId), input.text, input.format, { owner: ctx.user.id })),
 
   /** A sample line in the voice's own language. */
   preview: withOwnVoices
@@ -46,6 +46,6 @@ export const voicesRouter = createTRPCRouter({
     .mutation(async ({ ctx, input }) => {
     const voice = await ctx.voices.get(input.voiceId);
     const text = previewLine(voice.promptLang);
-    return { ...(await speak(ctx.db, voice, text, "wav")), text };
+    return { ...(await speak(ctx.db, voice, text, "wav", { owner: ctx.user.id })), text };
   }),
 });
