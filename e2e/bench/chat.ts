@@ -220,6 +220,9 @@ async function startApp(options: { databaseUrl: string; ollamaUrl: string; tempD
       // Limits out of the way: this measures the relay, not the admission control.
       MAX_CONCURRENT_GENERATIONS: "200",
       CHAT_MESSAGES_PER_MINUTE: "10000", // the largest value lib/env.mjs accepts
+      // The relay is measured against a server that writes every stream at once (as the direct
+      // client gets it), not the app's queue in front of a one-at-a-time server.
+      OLLAMA_NUM_PARALLEL: "256",
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -238,7 +241,8 @@ async function startFake() {
   const port = await freePort();
   const fake = spawn(
     process.execPath,
-    ["--import", "tsx", path.join(ROOT, "e2e/fakes/ollama.ts"), "--port", String(port), "--delay", String(TOKEN_DELAY_MS)],
+    // Every stream at once and no model load: the same server for the app and the direct client.
+    ["--import", "tsx", path.join(ROOT, "e2e/fakes/ollama.ts"), "--port", String(port), "--delay", String(TOKEN_DELAY_MS), "--parallel", "256", "--load-delay", "0"],
     { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
   );
   onCleanup("fake ollama", async () => {
