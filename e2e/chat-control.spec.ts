@@ -33,7 +33,9 @@ test("Stop ends the reply at the model and keeps what was written, marked stoppe
 
 test("a reload in the middle of a reply picks it up and finishes it, without losing or repeating text", async ({ page, fakes }) => {
   const chat = await startChat(page);
-  await fakes.ollama({ tokenDelayMs: 120 });
+  // Slow enough that the reply is still being written when the reloaded page is up, even on a
+  // busy machine.
+  await fakes.ollama({ tokenDelayMs: 300 });
   const question = "선배, 오늘 도서관 몇 시까지 열어요?";
   await chat.send(question);
   await expect.poll(async () => (await chat.replyText().innerText()).length).toBeGreaterThan(10);
