@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "@/server/db";
 import { probeOllama } from "@/server/llm/ollama";
+import { ollamaHosts } from "@/server/llm/servers";
 import { probeSovits } from "@/server/tts/sovits";
 
 /** "busy": the TTS is synthesising for this app and answers nothing else until it is done (it works). */
@@ -16,6 +17,8 @@ interface Probe {
   fake: boolean;
   problem?: string;
   defaultModelInstalled?: boolean;
+  /** Each server of a pool, in configured order. */
+  servers?: ServiceStatus[];
 }
 
 /**
@@ -28,6 +31,8 @@ export interface ServiceReport {
   latencyMs?: number;
   fake?: boolean;
   defaultModelInstalled?: boolean;
+  /** With several LLM servers (a pool): each one's status, in the configured order (no addresses). */
+  servers?: ServiceStatus[];
 }
 
 export interface HealthReport {
@@ -73,23 +78,45 @@ async function probeAll(db: Database): Promise<Record<ServiceName, Probe>> {
       ]);
       return { status: "ok", fake: false };
     }),
-    timed(async () => {
-      const probe = await probeOllama();
-      return probe.defaultModelPresent
-        ? { status: "ok", fake: probe.fake, defaultModelInstalled: true }
-        : {
-            status: "degraded",
-            fake: probe.fake,
-            defaultModelInstalled: false,
-            problem: `Ollama ${probe.version} has no ${probe.defaultModel} (the default model)`,
-          };
-    }),
+    probeLlmPool(),
     timed(async () => {
       const probe = await probeSovits();
       return { status: probe.busy ? "busy" : "ok", fake: probe.fake };
     }),
   ]);
   return { database, llm, tts };
+}
+
+const RANK: Record<ServiceStatus, number> = { ok: 3, busy: 2, degraded: 1, down: 0 };
+
+/**
+ * Every Ollama server of the pool; the LLM is as well as its best server (replies go to the
+ * servers that work), and each server's own status is kept for the report.
+ */
+async function probeLlmPool(): Promise<Probe> {
+  const hosts = ollamaHosts();
+  const probes = await Promise.all(
+    hosts.map((host, index) =>
+      timed(async () => {
+        const probe = await probeOllama(host);
+        return probe.defaultModelPresent
+          ? { status: "ok", fake: probe.fake, defaultModelInstalled: true }
+          : {
+              status: "degraded",
+              fake: probe.fake,
+              defaultModelInstalled: false,
+              problem: `Ollama server ${index + 1} (${probe.version}) has no ${probe.defaultModel} (the default model)`,
+            };
+      }),
+    ),
+  );
+  const best = probes.reduce((a, b) => (RANK[b.status] > RANK[a.status] ? b : a));
+  const problems = probes.map((p, i) => (p.problem ? `server ${i + 1}: ${p.problem}` : null)).filter(Boolean);
+  return {
+    ...best,
+    ...(problems.length ? { problem: problems.join("; ") } : {}),
+    ...(hosts.length > 1 ? { servers: probes.map((p) => p.status) } : {}),
+  };
 }
 
 /** Down without the database (nothing works); degraded while another dependency is not ok (busy is working). */
@@ -108,9 +135,9 @@ export async function checkHealth(db: Database, viewer: { signedIn: boolean }): 
   logChanges(probes);
   const services = Object.fromEntries(
     SERVICES.map((name) => {
-      const { status, latencyMs, fake, defaultModelInstalled } = probes[name];
+      const { status, latencyMs, fake, defaultModelInstalled, servers } = probes[name];
       const report: ServiceReport = viewer.signedIn
-        ? { status, latencyMs, fake, ...(defaultModelInstalled === undefined ? {} : { defaultModelInstalled }) }
+        ? { status, latencyMs, fake, ...(defaultModelInstalled === undefined ? {} : { defaultModelInstalled }), ...(servers ? { servers } : {}) }
         : { status: status === "down" ? "down" : "ok" };
       return [name, report];
     }),

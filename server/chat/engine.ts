@@ -7,6 +7,7 @@ import { findChat, type ChatView } from "@/server/sessions/chat-character";
 import { CHANNELS, listen } from "@/server/db/notify";
 import { contextWindow, llmError, streamChat } from "@/server/llm/ollama";
 import { renewTurn, waitForTurn, type Turn } from "@/server/llm/scheduler";
+import { ollamaHosts } from "@/server/llm/servers";
 import { budgetFor, estimateMessages, estimateTokens, recentTurnsThatFit, updateScale } from "./budget";
 import { LiveReply, liveReplies, type FinalEvent, type FinishReason, type ReplyStats } from "./live-reply";
 import { foldOlderTurns, takeFoldedTurns, unsummarizedTurns, type PromptTurnRow } from "./memory";
@@ -210,25 +211,38 @@ export function startReply(db: Database, job: ReplyJob) {
       if (stopped) return finishWith({ type: "done", status: "stopped", content: live.text, stats: stats(usage), finishReason: null });
       // Wait for the LLM server in the app's queue (shown, cancellable), never in Ollama's.
       live.setStage("queued", 0);
-      turn = await waitForTurn(db, {
-        messageId: reply.id,
-        userId: session.userId,
-        model: session.model,
-        signal: stopping.signal,
-        onWaiting: (ahead) => live.setStage("queued", ahead),
-      });
-      // Until the first token: the model loads (cold or after a change) and reads the prompt.
-      live.setStage("loading");
-      const stream = await streamChat({
-        host: turn.server.url,
-        signal: stopping.signal,
-        model: session.model,
-        messages: prompt,
-        temperature: session.settings.temperature,
-        maxTokens: session.settings.maxTokens,
-        // A continuation carries on the answer: the thinking before it is done.
-        think: session.settings.think && job.continueFrom === undefined,
-      });
+      let stream: Awaited<ReturnType<typeof streamChat>>;
+      for (let attempt = 1; ; attempt++) {
+        turn = await waitForTurn(db, {
+          messageId: reply.id,
+          userId: session.userId,
+          model: session.model,
+          signal: stopping.signal,
+          onWaiting: (ahead) => live.setStage("queued", ahead),
+        });
+        // Until the first token: the model loads (cold or after a change) and reads the prompt.
+        live.setStage("loading");
+        try {
+          stream = await streamChat({
+            host: turn.server.url,
+            signal: stopping.signal,
+            model: session.model,
+            messages: prompt,
+            temperature: session.settings.temperature,
+            maxTokens: session.settings.maxTokens,
+            // A continuation carries on the answer: the thinking before it is done.
+            think: session.settings.think && job.continueFrom === undefined,
+          });
+          break;
+        } catch (error) {
+          // A server of a pool that can't be reached is skipped from now on: the reply goes to
+          // another one before anything was written.
+          void turn.release().catch(() => {});
+          turn = null;
+          const unreachable = error instanceof DomainError && error.code === "llm_unreachable";
+          if (!unreachable || stopped || attempt >= ollamaHosts().length) throw error;
+        }
+      }
       // A server that stops sending (a hung model) is cut off instead of holding the chat forever.
       const idleMs = env().OLLAMA_STREAM_IDLE_MS;
       const armIdle = () => {
@@ -261,7 +275,7 @@ export function startReply(db: Database, job: ReplyJob) {
       }
       clearTimeout(idle);
       // The server is free for the next reply as soon as the stream ends.
-      void turn.release().catch((error: unknown) => console.warn("[chat] could not free the LLM server", error));
+      void turn?.release().catch((error: unknown) => console.warn("[chat] could not free the LLM server", error));
       if (live.speaking) live.setStage("speaking");
       // The real prompt size corrects this chat's token estimates from now on.
       const tokenScale = usage.promptTokens ? updateScale(session.tokenScale, usage.promptTokens, estimate) : null;
