@@ -288,7 +288,7 @@ export function startReply(db: Database, job: ReplyJob) {
       if (!session.title) void nameChat(session).catch((error: unknown) => console.warn("[chat] could not name the chat", error));
       const names = { char: character.name, user: job.userName };
       const scale = tokenScale ?? session.tokenScale ?? 1;
-      void foldOlderTurns(db, { sessionId: session.id, model: session.model, names, system, window, maxTokens: session.settings.maxTokens, scale }).catch(
+      void foldOlderTurns(db, { sessionId: session.id, userId: session.userId, model: session.model, names, system, window, maxTokens: session.settings.maxTokens, scale }).catch(
         (error: unknown) => console.warn("[chat] could not fold older turns", error),
       );
     } catch (error) {
@@ -310,7 +310,7 @@ export function startReply(db: Database, job: ReplyJob) {
   const nameChat = async (session: PromptInputs["session"]) => {
     if (!(await isFirstExchange(db, session.id))) return;
     const userText = (await unsummarizedTurns(db, reply.sessionId, reply.seq)).findLast((t) => t.role === "user")?.content ?? "";
-    await generateTitle(db, { sessionId: session.id, model: session.model, userText, replyText: live.text });
+    await generateTitle(db, { sessionId: session.id, userId: session.userId, model: session.model, userText, replyText: live.text });
   };
 
   const finishWith = async (event: FinalEvent, tokenScale: number | null = null) => {

@@ -49,6 +49,8 @@ export async function unsummarizedTurns(db: Database, sessionId: string, beforeS
 /** A chat whose reply was just saved, as its prompt is built. */
 export interface MemoryOwner {
   sessionId: string;
+  /** the chat's user: the summary takes its turn in the LLM queue as theirs */
+  userId?: string;
   model: string;
   names: { char: string; user: string };
   /** the system prompt, always part of the prompt */
@@ -108,7 +110,7 @@ export async function foldOlderTurns(db: Database, chat: MemoryOwner): Promise<F
 
   let summary: string;
   try {
-    summary = await summarise(chat, state.summary, older);
+    summary = await summarise(db, chat, state.summary, older);
   } catch (error) {
     const failures = claimed.failures + 1;
     console.warn(`[chat] could not fold older turns (failure ${failures}; next try in ${summaryBackoffMs(failures) / 1000} s)`, error);
@@ -151,7 +153,7 @@ function turnsOneCallCanRead(turns: PromptTurnRow[], chat: MemoryOwner, summary:
 }
 
 /** The running summary rewritten with `turns` folded in; an empty answer is a failure. */
-async function summarise(chat: MemoryOwner, summary: string, turns: PromptTurnRow[]) {
+async function summarise(db: Database, chat: MemoryOwner, summary: string, turns: PromptTurnRow[]) {
   const transcript = turns.map((t) => `${t.role === "user" ? chat.names.user : chat.names.char}: ${t.content}`).join("\n");
   const response = await completeChat({
     model: chat.model,
@@ -161,7 +163,7 @@ async function summarise(chat: MemoryOwner, summary: string, turns: PromptTurnRo
       { role: "system", content: SUMMARY_PROMPT },
       { role: "user", content: `Summary so far:\n${summary || "(none)"}\n\nNew turns:\n${transcript}` },
     ],
-  });
+  }, chat.userId ? { db, userId: chat.userId } : undefined);
   const written = response.message.content.trim().replace(/^(summary|요약)\s*[:：]\s*/i, "");
   if (!written) throw new Error(`the model wrote an empty summary (done_reason ${response.done_reason})`);
   return written;

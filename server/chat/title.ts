@@ -28,7 +28,10 @@ export function cleanTitle(raw: string): string | null {
  * Names a chat from its first exchange, in the chat's language. Runs after the reply is saved,
  * so it never delays it; a title the user chose is never replaced.
  */
-export async function generateTitle(db: Database, input: { sessionId: string; model: string; userText: string; replyText: string }) {
+export async function generateTitle(
+  db: Database,
+  input: { sessionId: string; model: string; userText: string; replyText: string; userId?: string },
+) {
   const response = await completeChat({
     model: input.model,
     temperature: 0.3,
@@ -39,7 +42,7 @@ export async function generateTitle(db: Database, input: { sessionId: string; mo
       { role: "assistant", content: input.replyText.slice(0, 600) },
       { role: "user", content: "(Now reply with the title only.)" },
     ],
-  });
+  }, input.userId ? { db, userId: input.userId } : undefined);
   const title = cleanTitle(response.message.content);
   if (!title) return null;
   await db

@@ -1,6 +1,8 @@
 import { Ollama, type ChatResponse, type Message as OllamaMessage } from "ollama";
 import { env } from "@/lib/env.mjs";
 import { DomainError } from "@/server/errors";
+import type { Database } from "@/server/db";
+import { waitForTurn } from "./scheduler";
 import { markFailing, markHealthy, ollamaHosts, recordModels } from "./servers";
 
 /** What the app sends as the conversation: never a reply's `thinking`, which is not part of it. */
@@ -179,12 +181,19 @@ export async function streamChat(request: ChatRequest & { host?: string; signal?
   }
 }
 
-/** A short non-streamed completion in the background (titles, summaries): never thinking. */
-export async function completeChat(request: Omit<ChatRequest, "think">): Promise<ChatResponse> {
+/**
+ * A short non-streamed completion in the background (titles, summaries): never thinking. With
+ * `queue` it takes its turn in the app's LLM queue like a reply (as the chat's user), so it never
+ * waits unseen inside a one-at-a-time server in front of someone's reply.
+ */
+export async function completeChat(request: Omit<ChatRequest, "think">, queue?: { db: Database; userId: string }): Promise<ChatResponse> {
+  const turn = queue ? await waitForTurn(queue.db, { messageId: `bg-${crypto.randomUUID()}`, userId: queue.userId, model: request.model }) : null;
   try {
-    return await clients().background.chat({ ...(await chatBody({ ...request, think: false })), stream: false });
+    return await clients(turn?.server.url).background.chat({ ...(await chatBody({ ...request, think: false })), stream: false });
   } catch (error) {
     throw llmError(error, request.model);
+  } finally {
+    await turn?.release().catch(() => {});
   }
 }
 
