@@ -9,6 +9,16 @@ const bool = z
 
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL such as http://127.0.0.1:11434" });
 
+/** One http(s) URL, or several separated by commas (a pool of servers). */
+const httpUrls = (/** @type {string} */ fallback) =>
+  z
+    .string()
+    .default(fallback)
+    .refine(
+      (v) => v.split(",").every((url) => httpUrl.safeParse(url.trim()).success),
+      `must be an http(s) URL such as ${fallback}, or several separated by commas`,
+    );
+
 const schema = z
   .object({
     NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
@@ -18,13 +28,7 @@ const schema = z
     EMBEDDED_PG_DIR: z.string().min(1).default(".data/postgres"),
     EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
     /** One Ollama server, or several separated by commas (a pool: replies are spread over them). */
-    OLLAMA_HOST: z
-      .string()
-      .default("http://127.0.0.1:11434")
-      .refine(
-        (v) => v.split(",").every((url) => httpUrl.safeParse(url.trim()).success),
-        "must be an http(s) URL such as http://127.0.0.1:11434, or several separated by commas",
-      ),
+    OLLAMA_HOST: httpUrls("http://127.0.0.1:11434"),
     OLLAMA_MODEL: z.string().min(1).max(200).default("qwen2.5:7b"),
     OLLAMA_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
     OLLAMA_NUM_CTX: z.coerce.number().int().min(512).max(1_048_576).default(8192),
@@ -43,7 +47,8 @@ const schema = z
     /** How long a generation slot lives without renewal: a crashed instance's slots return after this. */
     GENERATION_LEASE_MS: z.coerce.number().int().min(1_000).max(600_000).default(15_000),
     CHAT_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(20),
-    SOVITS_URL: httpUrl.default("http://127.0.0.1:9880"),
+    /** One GPT-SoVITS server, or several separated by commas (a pool: syntheses are spread over them). */
+    SOVITS_URL: httpUrls("http://127.0.0.1:9880"),
     /** How long one synthesis may take (the first audio of a real server takes 1–3 s on a GPU). */
     SOVITS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(60_000),
     /** Syntheses sent to GPT-SoVITS at once (api_v2 speaks one at a time); the rest wait in the app's queue. */

@@ -3,6 +3,7 @@ import type { Database } from "@/server/db";
 import { probeOllama } from "@/server/llm/ollama";
 import { ollamaHosts } from "@/server/llm/servers";
 import { probeSovits } from "@/server/tts/sovits";
+import { sovitsHosts } from "@/server/tts/servers";
 
 /** "busy": the TTS is synthesising for this app and answers nothing else until it is done (it works). */
 export type ServiceStatus = "ok" | "busy" | "degraded" | "down";
@@ -31,7 +32,7 @@ export interface ServiceReport {
   latencyMs?: number;
   fake?: boolean;
   defaultModelInstalled?: boolean;
-  /** With several LLM servers (a pool): each one's status, in the configured order (no addresses). */
+  /** With several servers (a pool of Ollama or GPT-SoVITS servers): each one's status, in the configured order (no addresses). */
   servers?: ServiceStatus[];
 }
 
@@ -79,10 +80,7 @@ async function probeAll(db: Database): Promise<Record<ServiceName, Probe>> {
       return { status: "ok", fake: false };
     }),
     probeLlmPool(),
-    timed(async () => {
-      const probe = await probeSovits();
-      return { status: probe.busy ? "busy" : "ok", fake: probe.fake };
-    }),
+    probeTtsPool(),
   ]);
   return { database, llm, tts };
 }
@@ -110,6 +108,25 @@ async function probeLlmPool(): Promise<Probe> {
       }),
     ),
   );
+  return pooled(hosts, probes);
+}
+
+/** Every GPT-SoVITS server of the pool; speech works as well as the best of them (work goes to those that answer). */
+async function probeTtsPool(): Promise<Probe> {
+  const hosts = sovitsHosts();
+  const probes = await Promise.all(
+    hosts.map((host) =>
+      timed(async () => {
+        const probe = await probeSovits(host);
+        return { status: probe.busy ? "busy" : "ok", fake: probe.fake };
+      }),
+    ),
+  );
+  return pooled(hosts, probes);
+}
+
+/** A pool's probes as one: the best server's status, every problem (by server number), and each server's status. */
+function pooled(hosts: string[], probes: Probe[]): Probe {
   const best = probes.reduce((a, b) => (RANK[b.status] > RANK[a.status] ? b : a));
   const problems = probes.map((p, i) => (p.problem && hosts.length > 1 ? `server ${i + 1}: ${p.problem}` : p.problem)).filter(Boolean);
   return {

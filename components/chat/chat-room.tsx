@@ -105,7 +105,7 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
 
   /** One event of the reply `messageId`, from whichever connection carries it. */
   const apply = (messageId: string, event: ReplyEvent, via: LiveState["via"]) => {
-    if (event.type === "audio") return speech.enqueue(messageId, event.index, event.url);
+    if (event.type === "audio") return speech.enqueue(messageId, event.index, event.url, event.live);
     if (event.type === "speech_error") return speech.fail(messageId, { message: event.message, data: { appCode: event.code } });
     if (event.type === "stage") {
       setLive((current) => (current?.messageId === messageId ? { ...current, stage: { stage: event.stage, ahead: event.ahead } } : current));

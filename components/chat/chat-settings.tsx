@@ -5,6 +5,10 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { describeError } from "@/lib/app-error";
 import { ttsModes, type TtsMode } from "@/lib/schemas";
+
+/** GPT-SoVITS's streaming modes, as the chat's settings store them. */
+const STREAMING_MODES = [0, 1, 2, 3] as const;
+type StreamingMode = (typeof STREAMING_MODES)[number];
 import { useTRPC } from "@/lib/trpc/react";
 import { CloseIcon } from "../icons";
 import { useI18n } from "../i18n-provider";
@@ -158,6 +162,29 @@ export function ChatSettings({ sessionId, onClose }: { sessionId: string; onClos
                 className="field"
                 data-testid="tts-delay"
               />
+            </div>
+          )}
+          {current.settings.ttsMode !== "off" && (
+            <div>
+              <label className="label" htmlFor="chat-tts-streaming">
+                {t("settings.ttsStreaming")}
+              </label>
+              <select
+                id="chat-tts-streaming"
+                className="field"
+                value={current.settings.sovitsStreamingMode}
+                onChange={(event) =>
+                  update.mutate({ id: sessionId, settings: { sovitsStreamingMode: Number(event.target.value) as StreamingMode } })
+                }
+                data-testid="tts-streaming"
+              >
+                {STREAMING_MODES.map((mode) => (
+                  <option key={mode} value={mode}>
+                    {t(`settings.ttsStreaming.${mode}`)}
+                  </option>
+                ))}
+              </select>
+              <p className="mt-1 text-xs text-zinc-500">{t(`settings.ttsStreamingHint.${current.settings.sovitsStreamingMode}`)}</p>
             </div>
           )}
           {update.error && <p className="text-sm text-rose-400">{describeError(update.error, t)}</p>}

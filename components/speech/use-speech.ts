@@ -2,11 +2,18 @@
 
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useTRPCClient } from "@/lib/trpc/react";
+import { playStream } from "./live-player";
+
+/** One clip to play: `live` while it is still being synthesised (streamed as it comes, see live-player). */
+interface Clip {
+  url: string;
+  live: boolean;
+}
 
 interface Playlist {
   /** What is playing (a message, a voice). */
   id: string;
-  urls: string[];
+  clips: Clip[];
   /** More clips may come (a reply still being spoken on the server). */
   open: boolean;
   /** Fed by the reply's own stream (realtime speech), not by a reading this hook asked for. */
@@ -16,11 +23,11 @@ interface Playlist {
   release: () => void;
 }
 
-/** Places the clip of sentence `index` (one seen twice plays once) and has the browser load it. */
-function add(list: Playlist, index: number, url: string) {
-  if (index < list.urls.length) return;
-  list.urls.push(url);
-  new Audio(url).load();
+/** Places the clip of sentence `index` (one seen twice plays once) and has the browser load it (a live one streams when played). */
+function add(list: Playlist, index: number, url: string, live = false) {
+  if (index < list.clips.length) return;
+  list.clips.push({ url, live });
+  if (!live) new Audio(url).load();
   list.wake();
 }
 
@@ -45,7 +52,8 @@ export function useSpeech() {
   const [playing, setPlaying] = useState<string | null>(null);
   const [error, setError] = useState<{ id: string; error: unknown } | null>(null);
   const current = useRef<Playlist | null>(null);
-  const audio = useRef<HTMLAudioElement | null>(null);
+  /** Silences what is playing now (an audio element, or a live stream). */
+  const halt = useRef<(() => void) | null>(null);
   /** A delayed reading not yet begun: what it is for, and its timer. */
   const later = useRef<{ id: string; timer: ReturnType<typeof setTimeout> } | null>(null);
   const mounted = useRef(false);
@@ -56,8 +64,8 @@ export function useSpeech() {
     const list = current.current;
     current.current = null;
     if (list) end(list);
-    audio.current?.pause();
-    audio.current = null;
+    halt.current?.();
+    halt.current = null;
     setPlaying(null);
   }, []);
   useEffect(() => {
@@ -72,21 +80,27 @@ export function useSpeech() {
     const alive = () => current.current === list;
     try {
       for (let i = 0; alive(); ) {
-        const url = list.urls[i];
-        if (url === undefined) {
+        const clip = list.clips[i];
+        if (clip === undefined) {
           if (!list.open) break;
           await new Promise<void>((resolve) => (list.wake = resolve));
           continue;
         }
-        const element = new Audio(url);
-        audio.current = element;
-        await new Promise<void>((resolve, reject) => {
-          element.onended = () => resolve();
-          // Stopped from outside: this run ends here.
-          element.onpause = () => !alive() && resolve();
-          element.onerror = () => reject(new Error("the audio could not be played"));
-          element.play().catch(reject);
-        });
+        if (clip.live) {
+          const stream = playStream(clip.url);
+          halt.current = stream.stop;
+          await stream.done;
+        } else {
+          const element = new Audio(clip.url);
+          halt.current = () => element.pause();
+          await new Promise<void>((resolve, reject) => {
+            element.onended = () => resolve();
+            // Stopped from outside: this run ends here.
+            element.onpause = () => !alive() && resolve();
+            element.onerror = () => reject(new Error("the audio could not be played"));
+            element.play().catch(reject);
+          });
+        }
         i += 1;
       }
     } catch (caught) {
@@ -94,17 +108,17 @@ export function useSpeech() {
     } finally {
       if (alive()) {
         current.current = null;
-        audio.current = null;
+        halt.current = null;
         setPlaying(null);
       }
     }
   }, []);
 
   const start = useCallback(
-    (id: string, urls: string[], options: { open: boolean; live: boolean }) => {
+    (id: string, clips: Clip[], options: { open: boolean; live: boolean }) => {
       stop();
       if (!mounted.current) return null;
-      const list: Playlist = { id, urls, ...options, wake: () => {}, release: () => {} };
+      const list: Playlist = { id, clips, ...options, wake: () => {}, release: () => {} };
       current.current = list;
       setPlaying(id);
       setError(null);
@@ -134,7 +148,7 @@ export function useSpeech() {
         {
           onData: ({ data: event }) => {
             if (!mine()) return;
-            if (event.type === "audio") add(list, event.index, event.url);
+            if (event.type === "audio") add(list, event.index, event.url, event.live);
             else fail(messageId, { message: event.message, data: { appCode: event.code } }, list);
           },
           onError: (failure) => mine() && fail(messageId, failure, list),
@@ -169,21 +183,24 @@ export function useSpeech() {
   );
 
   /** Plays audio that already exists (a voice's sample), in order. */
-  const playUrls = useCallback((id: string, urls: string[]) => void start(id, urls, { open: false, live: false }), [start]);
+  const playUrls = useCallback(
+    (id: string, urls: string[]) => void start(id, urls.map((url) => ({ url, live: false })), { open: false, live: false }),
+    [start],
+  );
 
   /**
    * Realtime speech: the next sentence of `id` is ready. The first one starts playback (stopping
    * anything else); the rest follow in order. `index` places it, so one seen twice plays once.
    */
   const enqueue = useCallback(
-    (id: string, index: number, url: string) => {
+    (id: string, index: number, url: string, live = false) => {
       let list = current.current;
       if (!list?.live || list.id !== id) {
         if (index !== 0) return; // joined late (after a reload): the read-aloud button has it all
         list = start(id, [], { open: true, live: true });
         if (!list) return;
       }
-      add(list, index, url);
+      add(list, index, url, live);
     },
     [start],
   );

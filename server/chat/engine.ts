@@ -206,7 +206,7 @@ export function startReply(db: Database, job: ReplyJob) {
       // A continued reply is not spoken as it is written: its beginning was (or was not) already.
       if (session.settings.ttsMode === "realtime" && !stopped && job.continueFrom === undefined) {
         const voice = await speakingVoice(db, character.voiceId);
-        if (voice) speaker = new ReplySpeaker(db, voice, live, reply.id);
+        if (voice) speaker = new ReplySpeaker(db, voice, live, reply.id, session.settings.sovitsStreamingMode);
       }
       if (stopped) return finishWith({ type: "done", status: "stopped", content: live.text, stats: stats(usage), finishReason: null });
       // Wait for the LLM server in the app's queue (shown, cancellable), never in Ollama's.

@@ -26,8 +26,11 @@ export type ReplyEvent =
   | { type: "notice"; kind: "memory_summarized"; turns: number }
   /** A thinking model's thoughts before it answers, appended in order: shown apart, never part of the reply. */
   | { type: "thinking"; text: string }
-  /** Realtime speech: one sentence's audio, in order (a resuming reader may see one again: same index). */
-  | { type: "audio"; index: number; text: string; url: string }
+  /**
+   * Realtime speech: one sentence's audio, in order (a resuming reader may see one again: same
+   * index). `live`: still being synthesised (a streaming mode), its URL serves it as it grows.
+   */
+  | { type: "audio"; index: number; text: string; url: string; live?: boolean }
   /** Realtime speech stopped: the voice server failed. The text is unaffected. */
   | { type: "speech_error"; code: AppErrorCode; message: string }
   /** `finishReason` "length": cut off by its token budget, and can be continued; null when stopped. */

@@ -1,12 +1,14 @@
 import "server-only";
 import { and, eq, inArray } from "drizzle-orm";
+import { sessionSettingsSchema } from "@/lib/schemas";
 import { SentenceSplitter, splitSentences, spokenText } from "@/lib/speech/sentences";
 import type { Database } from "@/server/db";
 import { DEFAULT_VOICE_ID } from "@/server/db/presets";
 import { audioClips, characters, chatSessions, messages, voices, type Message, type SpokenClip } from "@/server/db/schema";
 import { DomainError, notFound } from "@/server/errors";
 import { chatCharacterColumns } from "@/server/sessions/chat-character";
-import { audioKeyOf, audioUrl, cachedClips, speak } from "@/server/tts/speech";
+import type { StreamingMode } from "@/server/tts/sovits";
+import { audioKeyOf, audioUrl, cachedClips, speak, speakLive } from "@/server/tts/speech";
 import { joinWavs } from "@/server/tts/wav";
 import type { LiveReply, SpeechEvent } from "./live-reply";
 
@@ -60,6 +62,7 @@ export class ReplySpeaker {
     private readonly voice: Voice,
     private readonly live: LiveReply,
     private readonly messageId: string,
+    private readonly streamingMode: StreamingMode = 0,
   ) {
     live.startSpeaking();
     this.owner = chatOwner(db, live.sessionId);
@@ -88,18 +91,21 @@ export class ReplySpeaker {
     if (!text || this.cancelled) return;
     const index = this.said++;
     const { signal } = this.drop;
-    const clip = this.owner.then((owner) => speak(this.db, this.voice, text, "wav", { owner, signal }));
+    const streamingMode = this.streamingMode;
+    const clip = this.owner.then((owner) => speakLive(this.db, this.voice, text, "wav", { owner, signal, streamingMode }));
     // A failure ends this reply's speech at once: its other sentences leave the queue unsent, and
     // those still awaited give the same error.
-    clip.catch((error: unknown) => this.drop.abort(error));
+    const failed = (error: unknown) => this.drop.abort(error);
+    clip.then(({ done }) => done.catch(failed), failed);
     this.queue = this.queue.then(async () => {
       if (this.cancelled) return;
       try {
-        const { url } = await clip;
+        const { key, url, live, done } = await clip;
         if (this.cancelled) return;
-        const spoken = { index, text, url };
-        this.clips.push(spoken);
-        this.live.speak({ type: "audio", ...spoken });
+        // A streamed clip is announced as soon as it can be heard; the next one only once it is complete.
+        this.live.speak({ type: "audio", index, text, url, ...(live ? { live } : {}) });
+        await done;
+        this.clips.push({ index, text, url: audioUrl(key) });
       } catch (error) {
         if (this.cancelled) return;
         this.cancelled = true;
@@ -145,6 +151,7 @@ async function ownedReply(db: Database, userId: string, messageId: string) {
       message: messages,
       voiceId: chatCharacterColumns.voiceId,
       characterName: chatCharacterColumns.name,
+      settings: chatSessions.settings,
     })
     .from(messages)
     .innerJoin(chatSessions, eq(chatSessions.id, messages.sessionId))
@@ -153,7 +160,7 @@ async function ownedReply(db: Database, userId: string, messageId: string) {
     .limit(1);
   if (!row || row.message.role !== "assistant") throw notFound("Message");
   if (row.message.status === "streaming") throw new DomainError("reply_in_progress", "The reply is still being written.");
-  return row;
+  return { ...row, streamingMode: sessionSettingsSchema.safeParse(row.settings).data?.sovitsStreamingMode ?? 0 };
 }
 
 /** One sentence of a reply to say: its text, and the clip realtime speech made of it, if any. */
@@ -192,7 +199,7 @@ export async function* speakReply(
   messageId: string,
   options: { after?: number; signal?: AbortSignal } = {},
 ): AsyncGenerator<SpeechEvent> {
-  const { message, voiceId } = await ownedReply(db, userId, messageId);
+  const { message, voiceId, streamingMode } = await ownedReply(db, userId, messageId);
   const pieces = replyPieces(message).filter((piece) => piece.index > (options.after ?? -1));
   const voice = await speakingVoice(db, voiceId);
   if (!voice) throw new DomainError("tts_unavailable", "No voice is set up to speak this.");
@@ -202,15 +209,19 @@ export async function* speakReply(
   try {
     const stored = await storedKeys(db, pieces.flatMap((piece) => (piece.key ? [piece.key] : [])));
     const clips = pieces.map(async ({ index, text, key }) => {
-      if (key && stored.has(key)) return { index, text, url: audioUrl(key) };
-      const { url } = await speak(db, voice, text, "wav", { owner: userId, signal: drop.signal });
-      return { index, text, url };
+      if (key && stored.has(key)) return { index, text, url: audioUrl(key), live: false, done: Promise.resolve() };
+      const clip = await speakLive(db, voice, text, "wav", { owner: userId, signal: drop.signal, streamingMode });
+      return { index, text, url: clip.url, live: clip.live, done: clip.done };
     });
     // One failing ends the reading: the rest leave the queue unsent, and those awaited give its error.
-    for (const clip of clips) clip.catch((error: unknown) => drop.abort(error));
+    const failed = (error: unknown) => drop.abort(error);
+    for (const clip of clips) clip.then(({ done }) => done.catch(failed), failed);
     for (const clip of clips) {
       try {
-        yield { type: "audio", ...(await clip) };
+        const { done, live, ...spoken } = await clip;
+        yield { type: "audio", ...spoken, ...(live ? { live } : {}) };
+        // A streamed clip is announced as it starts; the next one only once it is complete.
+        await done;
       } catch (error) {
         // Like realtime speech, a failing voice server is said once, as the reading's last event.
         if (error instanceof DomainError) {

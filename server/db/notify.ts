@@ -14,6 +14,8 @@ export const CHANNELS = {
   reply: "af_reply",
   /** payload: a server whose queue moved (a reply started or ended) */
   queue: "af_queue",
+  /** payload: the key of a streamed clip now complete in the audio cache */
+  audio: "af_audio",
 } as const;
 export type Channel = (typeof CHANNELS)[keyof typeof CHANNELS];
 

@@ -5,7 +5,19 @@ import { env } from "@/lib/env.mjs";
 import type { Database } from "@/server/db";
 import { audioClips } from "@/server/db/schema";
 import { serverSecret } from "@/server/secrets";
-import { CONTENT_TYPES, synthesize, ttsRequest, type AudioFormat, type SovitsVoice } from "./sovits";
+import { CHANNELS, notify } from "@/server/db/notify";
+import { LiveClip, liveClips } from "./live-audio";
+import {
+  CONTENT_TYPES,
+  SILENCE_SAMPLE_RATE,
+  synthesize,
+  ttsRequest,
+  type AudioFormat,
+  type SovitsVoice,
+  type StreamingMode,
+  type TtsRequest,
+} from "./sovits";
+import type { WavFormat } from "./wav";
 
 /** Where a clip is served (app/api/audio/[key]). */
 export const audioUrl = (key: string) => `/api/audio/${key}`;
@@ -21,7 +33,12 @@ const EVICT_DOWN_TO = 0.9;
 
 /** A synthesis in progress in this process, and how many callers still want it. */
 interface Pending {
+  /** Its first audio can be heard: at once for a streamed clip being served live, else when done. */
+  started: Promise<void>;
+  /** Synthesised and stored. */
   done: Promise<void>;
+  /** Served live as it is synthesised (a streaming mode). */
+  live: boolean;
   wanted: number;
   /** Drops the synthesis while it waits in the queue, once nobody wants it any more. */
   drop: AbortController;
@@ -38,7 +55,7 @@ const lookups: Map<string, Promise<unknown>> = (holder.afSpeakLookups ??= new Ma
  * secret of the database. A plain hash of that public data would let anyone compute the key of a
  * sentence in a preset voice and learn from /api/audio/<key> whether it was ever spoken.
  */
-async function cacheKey(db: Database, request: ReturnType<typeof ttsRequest>) {
+async function cacheKey(db: Database, request: TtsRequest) {
   const secret = await serverSecret(db, "audio_cache_key");
   return createHmac("sha256", secret).update(JSON.stringify(request)).digest("hex");
 }
@@ -48,19 +65,35 @@ export interface SpeakOptions {
   owner?: string;
   /** Fires when the audio is no longer wanted: rejects at once, and a synthesis still waiting for its turn is dropped. */
   signal?: AbortSignal;
+  /** GPT-SoVITS's streaming mode (wav only): 1–3 stream the audio as it is synthesised. */
+  streamingMode?: StreamingMode;
 }
 
 /**
  * Speech for `text` in `voice`, as an immutable URL. The key stands for exactly what GPT-SoVITS
- * is asked (the voice's parameters, the text, the format), so a repeat — by anyone, on any
- * instance — is served from the database without calling GPT-SoVITS again. Every kind of speech
- * (voices.synthesize, realtime replies, replies read aloud, downloads) comes through here, and
- * through GPT-SoVITS's queue (server/tts/sovits.ts): an owner's syntheses join it in the order
- * they were asked for, and a failed one is never cached.
+ * is asked (the voice's parameters, the text, the format, the streaming mode), so a repeat — by
+ * anyone, on any instance — is served from the database without calling GPT-SoVITS again. Every
+ * kind of speech (voices.synthesize, realtime replies, replies read aloud, downloads) comes
+ * through here, and through GPT-SoVITS's queue (server/tts/sovits.ts): an owner's syntheses join
+ * it in the order they were asked for, and a failed one is never cached.
  */
 export async function speak(db: Database, voice: SovitsVoice, text: string, format: AudioFormat, options: SpeakOptions = {}) {
-  const { owner = "", signal } = options;
-  const request = ttsRequest(voice, text, format);
+  const clip = await speakLive(db, voice, text, format, options);
+  await clip.done;
+  return { key: clip.key, url: audioUrl(clip.key), cached: clip.cached };
+}
+
+/**
+ * Like `speak`, but resolves as soon as the clip can be heard: in a streaming mode, once its first
+ * audio has arrived — `url` then serves it as it grows (`live`), and `done` says when it is
+ * complete and stored, or rejects if the synthesis failed after all (a stream that broke off, or
+ * api_v2's silence). Otherwise when it is complete, as `speak`. A streamed clip whose first audio is
+ * 16 kHz (api_v2's rate for a failed inference, never a model's) is not served live: it waits to
+ * be checked.
+ */
+export async function speakLive(db: Database, voice: SovitsVoice, text: string, format: AudioFormat, options: SpeakOptions = {}) {
+  const { owner = "", signal, streamingMode = 0 } = options;
+  const request = ttsRequest(voice, text, format, streamingMode);
   const found = await inOrder(owner, async () => {
     signal?.throwIfAborted();
     const key = await cacheKey(db, request);
@@ -73,18 +106,7 @@ export async function speak(db: Database, voice: SovitsVoice, text: string, form
     signal?.throwIfAborted();
     let pending = speaking.get(key);
     if (!pending) {
-      const drop = new AbortController();
-      const done = synthesize(request, { owner, signal: drop.signal })
-        .then(async (bytes) => {
-          // Another instance may have stored the same clip meanwhile: its bytes are as good.
-          await db
-            .insert(audioClips)
-            .values({ key, contentType: CONTENT_TYPES[format], bytes, sizeBytes: bytes.length })
-            .onConflictDoNothing();
-          await evictBeyondCap(db, key).catch((error: unknown) => console.warn("[speech] could not trim the audio cache", error));
-        })
-        .finally(() => speaking.delete(key));
-      pending = { done, wanted: 0, drop };
+      pending = startSynthesis(db, key, request, owner);
       speaking.set(key, pending);
     }
     pending.wanted += 1;
@@ -93,10 +115,60 @@ export async function speak(db: Database, voice: SovitsVoice, text: string, form
   const { key, known, pending } = found;
   if (known) {
     await touchIfStale(db, [known]);
-    return { key, url: audioUrl(key), cached: true };
+    return { key, url: audioUrl(key), cached: true, live: false, done: Promise.resolve() };
   }
-  await wantedUntilDone(pending, signal);
-  return { key, url: audioUrl(key), cached: false };
+  const wanted = want(pending, signal);
+  try {
+    await wanted.until(pending.started);
+  } catch (error) {
+    wanted.release();
+    throw error;
+  }
+  const done = wanted.until(pending.done).finally(wanted.release);
+  done.catch(() => {}); // the caller's to await
+  return { key, url: pending.live ? `${audioUrl(key)}?live=1` : audioUrl(key), cached: false, live: pending.live, done };
+}
+
+/** Sends `request` to GPT-SoVITS when its turn comes and keeps the result under `key`; a streamed one is served live meanwhile. */
+function startSynthesis(db: Database, key: string, request: TtsRequest, owner: string): Pending {
+  const drop = new AbortController();
+  const streamed = request.streaming_mode > 0;
+  const live = streamed ? new LiveClip() : null;
+  let heard = () => {};
+  const started = new Promise<void>((resolve) => (heard = resolve));
+  const sink = live && {
+    begin: (format: WavFormat) => {
+      live.begin(format);
+      if (format.sampleRate === SILENCE_SAMPLE_RATE) return;
+      liveClips.set(key, live);
+    },
+    append: (pcm: Buffer) => {
+      live.append(pcm);
+      if (liveClips.get(key) === live) heard();
+    },
+  };
+  const done = synthesize(request, { owner, signal: drop.signal }, sink ?? undefined)
+    .then(async (bytes) => {
+      // Another instance may have stored the same clip meanwhile: its bytes are as good.
+      await db
+        .insert(audioClips)
+        .values({ key, contentType: CONTENT_TYPES[request.media_type], bytes, sizeBytes: bytes.length })
+        .onConflictDoNothing();
+      if (streamed) await notify(db, CHANNELS.audio, key);
+      await evictBeyondCap(db, key).catch((error: unknown) => console.warn("[speech] could not trim the audio cache", error));
+      live?.finish();
+    })
+    .catch((error: unknown) => {
+      live?.fail();
+      throw error;
+    })
+    .finally(() => {
+      speaking.delete(key);
+      if (live && liveClips.get(key) === live) liveClips.delete(key);
+    });
+  // Heard at its first audio (live), else once done; a failure before any audio fails both.
+  void done.then(heard, () => {});
+  return { started: Promise.race([started, done]), done, live: live !== null, wanted: 0, drop };
 }
 
 /**
@@ -114,24 +186,33 @@ function inOrder<T>(owner: string, lookup: () => Promise<T>): Promise<T> {
   return mine;
 }
 
-/** Waits for `pending` (counted as wanted by this caller) unless `signal` fires first; the last caller to give up drops it. */
-async function wantedUntilDone(pending: Pending, signal: AbortSignal | undefined) {
-  let giveUp = () => {};
-  const givenUp = new Promise<never>((_, reject) => {
-    giveUp = () => {
-      pending.wanted -= 1;
-      if (pending.wanted === 0) pending.drop.abort(signal?.reason);
-      reject(signal?.reason);
-    };
-    if (signal?.aborted) giveUp();
-    else signal?.addEventListener("abort", giveUp, { once: true });
-  });
-  givenUp.catch(() => {}); // only raced below
-  try {
-    await Promise.race([pending.done, givenUp]);
-  } finally {
+/**
+ * This caller's want of `pending`: `until` waits for one of its stages unless `signal` fires
+ * first; giving up (the signal, or `release` once the caller is done) counts once, and the last
+ * caller to give up drops a synthesis still waiting for its turn.
+ */
+function want(pending: Pending, signal: AbortSignal | undefined) {
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
     signal?.removeEventListener("abort", giveUp);
+    pending.wanted -= 1;
+    if (pending.wanted === 0) pending.drop.abort(signal?.reason);
+  };
+  let rejectGivenUp = (_: unknown) => {};
+  const givenUp = new Promise<never>((_, reject) => (rejectGivenUp = reject));
+  givenUp.catch(() => {}); // only raced below
+  function giveUp() {
+    rejectGivenUp(signal?.reason);
+    release();
   }
+  if (signal?.aborted) giveUp();
+  else signal?.addEventListener("abort", giveUp, { once: true });
+  return {
+    until: <T>(stage: Promise<T>) => Promise.race([stage, givenUp]),
+    release,
+  };
 }
 
 /** Cached clips by key (those that are there: a clip may have been evicted), marked as used. */

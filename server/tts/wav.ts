@@ -1,34 +1,51 @@
-/** The format of a PCM WAV file and where its samples are. */
-export interface WavInfo {
+/** The format of PCM samples. */
+export interface WavFormat {
   channels: number;
   sampleRate: number;
   bitsPerSample: number;
+}
+
+/** The format of a PCM WAV file and where its samples are. */
+export interface WavInfo extends WavFormat {
   data: Buffer;
+}
+
+/**
+ * The start of a RIFF/WAVE file up to its samples: the `fmt ` chunk's format and where the `data`
+ * chunk's samples begin (with its declared size: a streamed file says 0). "incomplete" while more
+ * bytes are needed to tell; null when it isn't a PCM WAV file.
+ */
+export function readWavHeader(bytes: Buffer): { format: WavFormat; dataOffset: number; dataSize: number } | "incomplete" | null {
+  if (bytes.length < 12) return "RIFF".startsWith(bytes.toString("latin1", 0, Math.min(4, bytes.length))) ? "incomplete" : null;
+  if (bytes.toString("latin1", 0, 4) !== "RIFF" || bytes.toString("latin1", 8, 12) !== "WAVE") return null;
+  let format: WavFormat | null = null;
+  for (let at = 12; ; ) {
+    if (at + 8 > bytes.length) return "incomplete";
+    const id = bytes.toString("latin1", at, at + 4);
+    const size = bytes.readUInt32LE(at + 4);
+    const body = at + 8;
+    if (id === "data") return format ? { format, dataOffset: body, dataSize: size } : null;
+    if (body + size > bytes.length) return "incomplete";
+    if (id === "fmt " && size >= 16) {
+      if (bytes.readUInt16LE(body) !== 1) return null; // not PCM
+      format = { channels: bytes.readUInt16LE(body + 2), sampleRate: bytes.readUInt32LE(body + 4), bitsPerSample: bytes.readUInt16LE(body + 14) };
+    }
+    at = body + size + (size % 2);
+  }
 }
 
 /** Reads a RIFF/WAVE file's `fmt ` and `data` chunks (PCM only); null when it isn't one. */
 export function readWav(bytes: Buffer): WavInfo | null {
-  if (bytes.length < 12 || bytes.toString("latin1", 0, 4) !== "RIFF" || bytes.toString("latin1", 8, 12) !== "WAVE") return null;
-  let format: Omit<WavInfo, "data"> | null = null;
-  for (let at = 12; at + 8 <= bytes.length; ) {
-    const id = bytes.toString("latin1", at, at + 4);
-    const size = bytes.readUInt32LE(at + 4);
-    const body = at + 8;
-    if (id === "fmt " && size >= 16) {
-      if (bytes.readUInt16LE(body) !== 1) return null; // not PCM
-      format = { channels: bytes.readUInt16LE(body + 2), sampleRate: bytes.readUInt32LE(body + 4), bitsPerSample: bytes.readUInt16LE(body + 14) };
-    } else if (id === "data" && format) {
-      // A streamed file says 0 (or too much): its samples run to the end.
-      const end = size === 0 || body + size > bytes.length ? bytes.length : body + size;
-      return { ...format, data: bytes.subarray(body, end) };
-    }
-    at = body + size + (size % 2);
-  }
-  return null;
+  const header = readWavHeader(bytes);
+  if (header === null || header === "incomplete") return null;
+  const { format, dataOffset, dataSize } = header;
+  // A streamed file says 0 (or too much): its samples run to the end.
+  const end = dataSize === 0 || dataOffset + dataSize > bytes.length ? bytes.length : dataOffset + dataSize;
+  return { ...format, data: bytes.subarray(dataOffset, end) };
 }
 
 /** One WAV file of PCM samples. */
-export function writeWav(format: Omit<WavInfo, "data">, data: Buffer): Buffer {
+export function writeWav(format: WavFormat, data: Buffer): Buffer {
   const header = Buffer.alloc(44);
   const blockAlign = (format.channels * format.bitsPerSample) / 8;
   header.write("RIFF", 0, "latin1");
