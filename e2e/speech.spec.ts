@@ -186,3 +186,52 @@ test("a voice server whose synthesis fails with silence is said in a sentence, a
   await expect(speak).toHaveAttribute("aria-pressed", "true");
   await expect(page.getByTestId("send-error")).toHaveCount(0);
 });
+
+test("with streaming on, a sentence starts playing while it is still being synthesised, and is kept for replay", async ({ page, fakes }) => {
+  // Counts the pieces of audio the page schedules as they stream in (Web Audio), from the first script on.
+  await page.addInitScript(() => {
+    const counted = window as unknown as { __streamed: number };
+    counted.__streamed = 0;
+    const start = AudioBufferSourceNode.prototype.start;
+    AudioBufferSourceNode.prototype.start = function (this: AudioBufferSourceNode, ...args: Parameters<typeof start>) {
+      counted.__streamed += 1;
+      return start.apply(this, args);
+    };
+  });
+  const streamed = () => page.evaluate(() => (window as unknown as { __streamed: number }).__streamed);
+  const chat = await new CharacterPage(page).open("preset-aria").then(() => new CharacterPage(page).startChat());
+  await page.getByTestId("open-settings").click();
+  const saved = () => page.waitForResponse((response) => response.url().includes("sessions.update"));
+  let setting = saved();
+  await page.getByTestId("tts-mode").selectOption("realtime");
+  await setting;
+  setting = saved();
+  await page.getByTestId("tts-streaming").selectOption("2");
+  await setting;
+  await expect(page.getByTestId("chat-settings")).toContainText("문장을 합성하는 동안 재생을 시작해요");
+  await page.getByTestId("chat-settings").getByRole("button", { name: "닫기" }).click();
+
+  // A sentence of a few seconds takes seconds to synthesise; its first half-second chunk comes soon.
+  await fakes.sovits({ latencyMs: 300, perAudioSecondMs: 1_200 });
+  const unique = crypto.randomUUID().slice(0, 6);
+  await fakes.ollama({ reply: `*창밖을 보며* 오늘은 별이 유난히 밝게 빛나는 밤이라서 오래 바라보고 싶어요 ${unique}.` });
+  const live = page.waitForResponse((response) => /\/api\/audio\/[0-9a-f]{64}\?live=1$/.test(response.url()));
+  await chat.send("밤하늘 이야기 해 줘");
+  const response = await live;
+  // Served as it is synthesised: a stream, never cached.
+  expect(response.headers()["cache-control"]).toBe("no-store");
+  await expect.poll(streamed, { timeout: 10_000 }).toBeGreaterThan(0);
+  const speak = chat.lastReply().getByTestId("speak");
+  await expect(speak).toHaveAttribute("aria-pressed", "true");
+  // Played piece by piece as the chunks arrived, then the playlist ends by itself.
+  await expect(speak).toHaveAttribute("aria-pressed", "false", { timeout: 20_000 });
+  expect(await streamed()).toBeGreaterThan(2);
+
+  // Kept whole: after a reload the reply is played again from its stored clip (no synthesis).
+  await page.reload();
+  const replay = page.waitForResponse((r) => audioResponse(r.url()));
+  await chat.lastReply().getByTestId("speak").click();
+  const stored = await replay;
+  expect([200, 206]).toContain(stored.status());
+  expect(stored.headers()["cache-control"]).toContain("immutable");
+});

@@ -30,7 +30,7 @@ export class Fakes {
     return this.post(process.env.E2E_OLLAMA_URL, "/__control", behaviour);
   }
 
-  sovits(behaviour: { latencyMs?: number; fault?: string; faultCount?: number | null }) {
+  sovits(behaviour: { latencyMs?: number; perAudioSecondMs?: number; fault?: string; faultCount?: number | null }) {
     return this.post(process.env.E2E_SOVITS_URL, "/__control", behaviour);
   }
 
@@ -41,7 +41,8 @@ export class Fakes {
 
   async resetAll() {
     await this.post(process.env.E2E_OLLAMA_URL, "/__control", { tokenDelayMs: 15, fault: "none", reply: null });
-    await this.post(process.env.E2E_SOVITS_URL, "/__control", { fault: "none", faultCount: null });
+    // Back to the start options (timings included).
+    await this.post(process.env.E2E_SOVITS_URL, "/__control/reset");
   }
 }
 
