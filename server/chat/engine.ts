@@ -323,10 +323,13 @@ export function startReply(db: Database, job: ReplyJob) {
       await releaseSlot(db, reply.id).catch((error: unknown) => console.error("[chat] could not release a slot", error));
     }
     live.finish(event);
-    stopRequests.delete(reply.id);
     // Readers attached now get the final event from memory; later ones read the database.
-    // (After its speech, when it speaks: readers keep following it until then.)
-    void live.settled().then(() => setTimeout(() => liveReplies.delete(reply.id), 5_000).unref());
+    // (After its speech, when it speaks: readers keep following it, and Stop still reaches the
+    // speech, until then.)
+    void live.settled().then(() => {
+      stopRequests.delete(reply.id);
+      setTimeout(() => liveReplies.delete(reply.id), 5_000).unref();
+    });
   };
 
   void run();

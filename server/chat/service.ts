@@ -417,7 +417,11 @@ export class ChatService {
       stopHere();
       return { stopped: true };
     }
-    if (message.status !== "streaming") return { stopped: false };
+    if (message.status !== "streaming") {
+      // Written, but perhaps still being spoken on another instance: its writer silences it there.
+      await notify(this.db, CHANNELS.stop, message.id);
+      return { stopped: false };
+    }
     if (await hasLiveSlot(this.db, message.id)) {
       await notify(this.db, CHANNELS.stop, message.id);
       return { stopped: true };

@@ -99,6 +99,34 @@ describe("realtime speech in the voice server's queue", () => {
     expect(sovits.stats.synthesisedAfterClientLeft).toBe(0);
   });
 
+  it("reaches the speech of a reply whose text is complete: Stop drops its sentences still waiting", async () => {
+    const tag = fresh();
+    const reply = `하나예요 ${tag}. 둘이에요 ${tag}. 셋이에요 ${tag}. 넷이에요 ${tag}.`;
+    const [first] = spokenSentences(reply);
+    ollama.setBehaviour({ reply, tokenDelayMs: 5 });
+    // The text is done long before the first sentence is spoken.
+    sovits.setBehaviour({ latencyMs: 800 });
+    const { session, chat } = await realtimeChat("preset-aria");
+    const { reply: message } = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "세어 줘" });
+    const seen: PositionedEvent["event"][] = [];
+    for await (const { event } of chat.follow(message.id, 0)) {
+      seen.push(event);
+      if (event.type === "done") {
+        expect(event.status).toBe("complete");
+        // Speaking the first sentence, the other three waiting in the app's queue.
+        expect(ttsTexts()).toEqual([first]);
+        await chat.stop(message.id);
+      }
+    }
+    expect(seen.filter((e) => e.type === "audio")).toEqual([]);
+    sovits.setBehaviour({ latencyMs: 5 });
+    const probe = await speakAfterTheQueue();
+    expect(ttsTexts()).toEqual([first, probe]);
+    // The text stays complete: only the speech was stopped.
+    const [row] = await db.select().from(messages).where(eq(messages.id, message.id));
+    expect(row).toMatchObject({ status: "complete", content: reply });
+  });
+
   it("serves two replies speaking at once one sentence at a time from the app's queue, never piling up in the voice server", async () => {
     const tag = fresh();
     const reply = `하나, 둘 ${tag}. 셋, 넷 ${tag}! 다섯, 여섯 ${tag}?`;
