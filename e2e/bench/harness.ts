@@ -144,12 +144,19 @@ export async function stopApp(app: ChildProcess) {
   if (timedOut) signalGroup("SIGKILL");
 }
 
-export async function startApp(options: { databaseUrl: string; ollamaUrl: string; tempDir: string; env?: Record<string, string> }) {
+export async function startApp(options: {
+  databaseUrl: string;
+  ollamaUrl: string;
+  tempDir: string;
+  env?: Record<string, string>;
+  /** Flags for node itself (`--cpu-prof`, which NODE_OPTIONS does not take). */
+  nodeArgs?: string[];
+}) {
   const port = await freePort();
   // Next.js builds absolute URLs with "localhost": use that name, as the e2e setup does.
   const baseUrl = `http://localhost:${port}`;
   const output = new OutputTail();
-  const app = spawn(process.execPath, [NEXT_BIN, "start", "-p", String(port)], {
+  const app = spawn(process.execPath, [...(options.nodeArgs ?? []), NEXT_BIN, "start", "-p", String(port)], {
     cwd: ROOT,
     // Its own process group, so clean-up reaches whatever it forks.
     detached: true,

@@ -7,6 +7,7 @@ import { createUser, testDatabase } from "@/e2e/support/test-db";
 import { SessionModel } from "@/server/sessions/model";
 import type { PositionedEvent } from "./live-reply";
 import { ChatService } from "./service";
+import { checkRateLimit } from "./slots";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const LIMITS = { MAX_CONCURRENT_GENERATIONS: "2", GENERATION_LEASE_MS: "1500", OLLAMA_STREAM_IDLE_MS: "800", OLLAMA_FIRST_TOKEN_MS: "1000", CHAT_MESSAGES_PER_MINUTE: "4" };
@@ -157,5 +158,39 @@ describe("failures and limits", () => {
     await expect(chat.send({ sessionId: ids[0]!, clientId: crypto.randomUUID(), text: "하나 더" })).rejects.toMatchObject({ code: "rate_limited" });
     expect(await contentsOf(ids[0]!)).not.toContain("하나 더");
     expect((await contentsOf(ids[0]!)).filter((c) => c.startsWith("메시지"))).toHaveLength(4);
+  });
+
+  it("holds the per-minute limit when sends arrive together on two instances: exactly the limit gets through", async () => {
+    const user = await createUser(db);
+    // Two pools on one database, as two app instances; twelve takings at once, four allowed.
+    const other = testDatabase();
+    try {
+      const attempts = Array.from({ length: 12 }, (_, i) => checkRateLimit(i % 2 === 0 ? db : other.db, user.id).then(
+        () => "taken",
+        (error: { code?: string }) => error.code,
+      ));
+      const results = await Promise.all(attempts);
+      expect(results.filter((r) => r === "taken")).toHaveLength(4);
+      expect(results.filter((r) => r === "rate_limited")).toHaveLength(8);
+    } finally {
+      await other.sql.end();
+    }
+  });
+
+  it("gives the allowance back to a send refused for want of a slot", async () => {
+    ollama.setBehaviour({ tokenDelayMs: 60 });
+    const { ids, chat } = await newChats(4);
+    // Four at once (the limit) with two slots: two are written, two refused as busy, changing nothing.
+    const first = await Promise.allSettled(ids.map((sessionId) => chat.send({ sessionId, clientId: crypto.randomUUID(), text: "동시에" })));
+    const written = first.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    expect(written).toHaveLength(2);
+    expect(first.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(["busy", "busy"]);
+    for (const { reply } of written) await readAll(chat.follow(reply.id, 0));
+    // Two of the four used: two more go through, then the limit.
+    for (let i = 0; i < 2; i++) {
+      const { reply } = await chat.send({ sessionId: ids[i]!, clientId: crypto.randomUUID(), text: `이어서 ${i}` });
+      await readAll(chat.follow(reply.id, 0));
+    }
+    await expect(chat.send({ sessionId: ids[2]!, clientId: crypto.randomUUID(), text: "하나 더" })).rejects.toMatchObject({ code: "rate_limited" });
   });
 });

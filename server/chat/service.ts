@@ -8,7 +8,7 @@ import { SessionModel } from "@/server/sessions/model";
 import { CHANNELS, notify, watch } from "@/server/db/notify";
 import { startReply, stopRequests, unsummarizedTurns, type PromptInputs } from "./engine";
 import { asPosition, liveReplies, positionId, type FinalEvent, type PositionedEvent, type ReplyEvent, type ReplyStats, type StreamPosition } from "./live-reply";
-import { acquireSlot, busy, checkRateLimit, claimSlotStatement, ensureSlotRows, hasLiveSlot, rateLimited, recentRepliesQuery, releaseSlot, releaseSlotStatement } from "./slots";
+import { acquireSlot, busy, checkRateLimit, claimSlotStatement, ensureSlotRows, hasLiveSlot, rateLimited, releaseSlot, releaseSlotStatement, returnReplyQuota, takeReplyQuotaStatement } from "./slots";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
@@ -76,7 +76,8 @@ export class ChatService {
 
   /**
    * The send's checks and writes as one statement, so a send costs one round trip: the chat is
-   * the user's, the per-minute limit is not reached, a generation slot is free (claimed with
+   * the user's, a reply is left in the user's per-minute allowance (taken under the row's lock, so
+   * concurrent sends can't all pass one count), a generation slot is free (claimed with
    * SKIP LOCKED, never waiting on other sends), then both messages go in and the chat's activity
    * time moves. Any check failing writes nothing; so does a unique index refusing the rows (the
    * slot's claim is part of the same statement).
@@ -87,18 +88,18 @@ export class ChatService {
     const userMessageId = crypto.randomUUID();
     const [row] = await this.db.execute<{
       owned: boolean;
-      recent: number;
+      within_quota: boolean;
       claimed: boolean;
       model: string | null;
       inserted: { id: string; seq: number; createdAt: string }[] | null;
     }>(sql`
       with owned as (
         select id, model from ${chatSessions} where id = ${input.sessionId} and user_id = ${this.user.id}
-      ), recent as (
-        ${recentRepliesQuery(this.user.id)}
+      ), quota as (
+        ${takeReplyQuotaStatement(this.user.id, perMinute, sql`exists (select 1 from owned)`)}
       ), claimed as (
         ${claimSlotStatement({ messageId: replyId, userId: this.user.id, max, lease })}
-          and exists (select 1 from owned) and (select n from recent) < ${perMinute}
+          and exists (select 1 from quota)
         returning slot
       ), inserted as (
         insert into ${messages} (id, session_id, role, content, client_id, status, model)
@@ -114,14 +115,18 @@ export class ChatService {
         returning id
       )
       select exists (select 1 from owned) as owned,
-             (select n from recent) as recent,
+             exists (select 1 from quota) as within_quota,
              exists (select 1 from claimed) as claimed,
              (select model from owned) as model,
              (select json_agg(json_build_object('id', id, 'seq', seq, 'createdAt', created_at)) from inserted) as inserted,
              (select count(*) from touched) as touched`);
     if (!row?.owned) throw notFound("Chat");
-    if (row.recent >= perMinute) throw rateLimited(perMinute);
-    if (!row.claimed || !row.inserted) throw busy();
+    if (!row.within_quota) throw rateLimited(perMinute);
+    if (!row.claimed || !row.inserted) {
+      // Refused for want of a slot: the reply taken from the allowance was not used.
+      await returnReplyQuota(this.db, this.user.id);
+      throw busy();
+    }
     const stored = (id: string) => {
       const found = row.inserted!.find((r) => r.id === id)!;
       const createdAt = new Date(found.createdAt);

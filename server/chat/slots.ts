@@ -1,7 +1,7 @@
 import { and, count, eq, gt, sql } from "drizzle-orm";
 import { env } from "@/lib/env.mjs";
 import type { Database } from "@/server/db";
-import { chatSessions, generationSlots, messages } from "@/server/db/schema";
+import { generationSlots, replyQuotas } from "@/server/db/schema";
 import { DomainError } from "@/server/errors";
 
 /** Renewal period: a third of the lease, so two missed beats are still fine. */
@@ -41,15 +41,26 @@ export function claimSlotStatement(claim: { messageId: string; userId: string; m
 }
 
 /**
- * How many replies the LLM wrote for the user in the last minute (column `n`). Greetings and
- * imported history have no model; the partial index on created_at keeps this to the last
- * minute's replies, however long the history.
+ * Takes one reply from the user's allowance (a token bucket of CHAT_MESSAGES_PER_MINUTE, refilled
+ * at that many a minute): a statement that returns a row (`tokens`, what is left) when there was
+ * one to take, none when the user is at the limit. `when` gates it (e.g. the chat is the user's).
+ * The row is locked by the update, so concurrent sends — from any instance — take turns on it and
+ * each sees the others' takings.
  */
-export function recentRepliesQuery(userId: string) {
+export function takeReplyQuotaStatement(userId: string, perMinute: number, when = sql`true`) {
+  const refilled = sql`least(${perMinute}::float8, reply_quotas.tokens + greatest(0, extract(epoch from clock_timestamp() - reply_quotas.updated_at)) * ${perMinute}::float8 / 60)`;
   return sql`
-    select count(*)::int as n from ${messages} m
-    join ${chatSessions} s on s.id = m.session_id
-    where m.model is not null and m.created_at > now() - interval '1 minute' and s.user_id = ${userId}`;
+    insert into ${replyQuotas} (user_id, tokens, updated_at)
+    select ${userId}, ${perMinute}::float8 - 1, clock_timestamp() where ${when}
+    on conflict (user_id) do update set tokens = ${refilled} - 1, updated_at = clock_timestamp()
+    where ${refilled} >= 1
+    returning tokens`;
+}
+
+/** Gives back a reply taken from the allowance for a send that was then refused (no free slot). */
+export async function returnReplyQuota(db: Database, userId: string) {
+  const { CHAT_MESSAGES_PER_MINUTE: perMinute } = env();
+  await db.execute(sql`update ${replyQuotas} set tokens = least(${perMinute}::float8, tokens + 1) where user_id = ${userId}`);
 }
 
 /** Takes one of MAX_CONCURRENT_GENERATIONS slots for a reply, or says "busy" at once. */
@@ -88,9 +99,9 @@ export async function hasLiveSlot(db: Database, messageId: string) {
   return (row?.n ?? 0) > 0;
 }
 
-/** Replies per minute per account, counted in the database so every instance agrees. */
+/** Replies per minute per account, taken from the allowance in the database so every instance agrees. */
 export async function checkRateLimit(db: Database, userId: string) {
   const limit = env().CHAT_MESSAGES_PER_MINUTE;
-  const [row] = await db.execute<{ n: number }>(recentRepliesQuery(userId));
-  if ((row?.n ?? 0) >= limit) throw rateLimited(limit);
+  const taken = await db.execute(takeReplyQuotaStatement(userId, limit));
+  if (taken.length === 0) throw rateLimited(limit);
 }

@@ -3,6 +3,7 @@ import {
   bigint,
   boolean,
   customType,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -357,6 +358,20 @@ export const audioClips = pgTable(
   },
   (t) => [index("audio_clips_lru_idx").on(t.lastUsedAt)],
 );
+
+/**
+ * Each account's allowance of replies (CHAT_MESSAGES_PER_MINUTE), as a token bucket: up to that
+ * many at once, refilled at that many a minute. One row per user, taken and updated in the same
+ * statement as the send it admits, so concurrent sends — on any instance — can't all slip past
+ * one count.
+ */
+export const replyQuotas = pgTable("reply_quotas", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  tokens: doublePrecision("tokens").notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+});
 
 /**
  * Fixed-window counters for rate limits, shared by every app instance: one row per limit key
