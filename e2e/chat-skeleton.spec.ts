@@ -29,6 +29,8 @@ test("a person opens a preset, chats, sees the reply stream in, and finds it aga
 
   await fakes.ollama({ tokenDelayMs: 120 });
   const question = "안녕, 헤르미온느! 오늘은 무슨 책을 읽고 있어?";
+  // The page reports what the reader waited: Enter → the reply's first character on screen.
+  const seen = page.waitForRequest((request) => request.url().includes("chat.seen"));
   await chat.send(question);
   await expect(chat.userMessages().last()).toHaveText(question);
   await expect(page.getByTestId("typing")).toBeVisible();
@@ -42,12 +44,16 @@ test("a person opens a preset, chats, sees the reply stream in, and finds it aga
   await expect.poll(async () => (await reply.innerText()).length).toBeGreaterThan(partial.length);
   await keepScreenshot(page, "chat-streaming-desktop");
 
+  const reported = JSON.stringify((await seen).postDataJSON());
+  const firstTokenMs = Number(/"firstTokenMs":(\d+)/.exec(reported)?.[1]);
+  expect(firstTokenMs).toBeGreaterThan(0);
   await chat.waitForReplyDone();
   const expected = fakeReply([{ role: "user", content: question }]);
   const narration = expected.match(/^\*(.+?)\*/)?.[1] ?? "";
   await expect(reply).toContainText(expected.replace(/\*/g, ""));
   await expect(reply.locator("em[data-narration]").first()).toHaveText(narration);
-  await expect(page.getByTestId("reply-stats")).toBeVisible();
+  // Under the reply: the figure the reader experienced, not the server's.
+  await expect(page.getByTestId("reply-stats")).toContainText(`${firstTokenMs} ms`);
   // The LLM names the chat after the first exchange; the heading follows without a reload.
   await expect(page.getByTestId("chat-heading-title")).toHaveText("안녕 헤르미온느 오늘은 무슨", { timeout: 10_000 });
   await keepScreenshot(page, "chat-desktop");

@@ -43,6 +43,11 @@ interface Props {
   character: Pick<ChatCharacter, "id" | "name" | "imageUrl" | "source">;
 }
 
+/** The moment a message is sent (Enter or Send): the start of what the reader waits for. */
+function markPressed() {
+  return { pressedAt: performance.now() };
+}
+
 export function ChatRoom({ sessionId, historyLimit, character: initialCharacter }: Props) {
   const { t } = useI18n();
   const trpc = useTRPC();
@@ -130,13 +135,18 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
   };
 
   /** Reads the events that came with the send; if that connection drops, the subscription takes over. */
-  const readStreamedReply = async (messageId: string, events: RouterOutputs["chat"]["send"]["events"]) => {
+  /** `pressedAt`: when the user sent the message (performance.now()), for the first-token figure they experienced. */
+  const readStreamedReply = async (messageId: string, events: RouterOutputs["chat"]["send"]["events"], pressedAt: number | null = null) => {
     setLive({ messageId, text: "", thinking: "", summarized: null, via: "send", from: 0 });
     let finished = false;
     try {
       for await (const { event, id } of events) {
         finished ||= event.type === "done" || event.type === "error";
         apply(messageId, event, "send");
+        if (pressedAt !== null && event.type === "delta" && event.text.trim()) {
+          noteSeenFirstToken(messageId, pressedAt);
+          pressedAt = null;
+        }
         setLive((current) => (current?.messageId === messageId ? { ...current, lastId: id } : current));
       }
     } catch {
@@ -172,8 +182,10 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
 
   const send = useMutation(
     trpc.chat.send.mutationOptions({
-      onSuccess: async ({ reply, events }) => {
-        void readStreamedReply(reply.id, events);
+      // The moment of Enter (or Send): the start of what the reader waits for.
+      onMutate: markPressed,
+      onSuccess: async ({ reply, events }, _input, started) => {
+        void readStreamedReply(reply.id, events, started?.pressedAt ?? null);
         await refreshHistory();
         setPendingUser(null);
       },
@@ -194,6 +206,19 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
     onError: fail,
   };
   const stop = useMutation(trpc.chat.stop.mutationOptions({ onError: fail }));
+  /** Enter → first character painted, per reply this page saw begin (kept on the server too). */
+  const [seenFirstToken, setSeenFirstToken] = useState<Record<string, number>>({});
+  const reportSeen = useMutation(trpc.chat.seen.mutationOptions());
+  /** The reply's first character is in the document: once the frame that paints it is done, that is what the reader waited. */
+  const noteSeenFirstToken = (messageId: string, pressedAt: number) => {
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        const firstTokenMs = Math.min(600_000, Math.round(performance.now() - pressedAt));
+        setSeenFirstToken((current) => ({ ...current, [messageId]: firstTokenMs }));
+        reportSeen.mutate({ messageId, firstTokenMs });
+      }),
+    );
+  };
   const retry = useMutation(trpc.chat.retry.mutationOptions(afterReplyStarted));
   const regenerate = useMutation(trpc.chat.regenerate.mutationOptions(afterReplyStarted));
   // The same message grows: it is followed from the text it already has.
@@ -330,7 +355,12 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
             )}
             {visible.length === 0 && !pendingUser && !followId && <p className="pt-10 text-center text-sm text-zinc-500">{t("chat.empty")}</p>}
             {visible.map((message, index) => (
-              <MessageBubble key={message.id} message={message} character={character} actions={actionsFor(message, index)} />
+              <MessageBubble
+                key={message.id}
+                message={message.id in seenFirstToken ? { ...message, seenFirstTokenMs: seenFirstToken[message.id] } : message}
+                character={character}
+                actions={actionsFor(message, index)}
+              />
             ))}
             {pendingUser && (
               <MessageBubble message={{ id: pendingUser.clientId, role: "user", content: pendingUser.text, status: "complete" }} character={character} />

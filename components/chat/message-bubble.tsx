@@ -13,7 +13,7 @@ import { Markdown } from "./markdown";
 
 type StoredMessage = RouterOutputs["sessions"]["messages"]["messages"][number];
 export type BubbleMessage = Pick<StoredMessage, "id" | "role" | "content" | "status"> &
-  Partial<Pick<StoredMessage, "thinking" | "finishReason" | "timeToFirstTokenMs" | "tokensPerSecond" | "swipeIndex" | "swipeCount">> & {
+  Partial<Pick<StoredMessage, "thinking" | "finishReason" | "timeToFirstTokenMs" | "seenFirstTokenMs" | "tokensPerSecond" | "swipeIndex" | "swipeCount">> & {
     /** Where a reply being written is (waiting for the model, loading, thinking, speaking). */
     stage?: ReplyStageView | null;
   };
@@ -69,6 +69,8 @@ export function MessageBubble({
   const [copied, setCopied] = useState(false);
   const isUser = message.role === "user";
   const streaming = message.status === "streaming";
+  // What the reader waited (Enter → first character on screen) where the browser measured it, else the server's figure.
+  const firstTokenMs = message.seenFirstTokenMs ?? message.timeToFirstTokenMs;
 
   const toolbar = (
     <div className={`flex items-center gap-0.5 ${isUser ? "justify-end" : ""}`} data-testid="message-actions">
@@ -236,9 +238,9 @@ export function MessageBubble({
               {t("chat.continue")}
             </button>
           )}
-          {message.status === "complete" && message.timeToFirstTokenMs != null && message.tokensPerSecond != null && (
+          {message.status === "complete" && firstTokenMs != null && message.tokensPerSecond != null && (
             <p className="mt-1 text-[11px] text-zinc-600 tabular-nums" data-testid="reply-stats">
-              {t("chat.stats", { ttft: `${message.timeToFirstTokenMs} ms`, tps: message.tokensPerSecond.toFixed(1) })}
+              {t("chat.stats", { ttft: `${firstTokenMs} ms`, tps: message.tokensPerSecond.toFixed(1) })}
             </p>
           )}
           {!streaming && (

@@ -129,6 +129,7 @@ export const VALID_INPUTS: Record<string, (fx: Fixture) => unknown> = {
   "chat.complete": (fx) => ({ sessionId: fx.sessionId, clientId: crypto.randomUUID(), text: "짧게 답해 줘" }),
   "chat.reply": (fx) => ({ messageId: fx.replyId }),
   "chat.stop": (fx) => ({ messageId: fx.replyId }),
+  "chat.seen": (fx) => ({ messageId: fx.replyId, firstTokenMs: 420 }),
   "chat.retry": (fx) => ({ messageId: fx.replyId }),
   "chat.regenerate": (fx) => ({ messageId: fx.replyId }),
   "chat.continue": (fx) => ({ messageId: fx.replyId }),

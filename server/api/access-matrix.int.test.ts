@@ -61,6 +61,7 @@ const MATRIX: Record<string, Expected> = {
   "chat.complete": OWNER,
   "chat.reply": OWNER,
   "chat.stop": OWNER,
+  "chat.seen": OWNER,
   "chat.retry": OWNER,
   "chat.regenerate": OWNER,
   "chat.continue": OWNER,

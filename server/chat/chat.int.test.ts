@@ -64,6 +64,21 @@ describe("chat.send", () => {
     expect(saved!.timeToFirstTokenMs).not.toBeNull();
   });
 
+  it("keeps the first-token time the reader experienced, once, for a reply of theirs only", async () => {
+    const { chat, session } = await newChat();
+    const { userMessage, reply } = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "빨리 답해 줘" });
+    await readAll(chat.follow(reply.id, 0));
+    expect(await chat.recordSeenFirstToken(reply.id, 412)).toEqual({ recorded: true });
+    // A second report (another tab, a retry of the request) changes nothing.
+    expect(await chat.recordSeenFirstToken(reply.id, 9)).toEqual({ recorded: false });
+    const [saved] = await db.select().from(messages).where(eq(messages.id, reply.id));
+    expect(saved).toMatchObject({ seenFirstTokenMs: 412 });
+    expect(saved!.timeToFirstTokenMs).not.toBe(412);
+    await expect(chat.recordSeenFirstToken(userMessage.id, 100)).rejects.toMatchObject({ code: "not_found" });
+    const stranger = await newChat("낯선 사람");
+    await expect(stranger.chat.recordSeenFirstToken(reply.id, 100)).rejects.toMatchObject({ code: "not_found" });
+  });
+
   it("sends Ollama the persona, the scenario and the conversation, greeting first", async () => {
     const { chat, session } = await newChat("지우");
     const { reply } = await chat.send({ sessionId: session.id, clientId: crypto.randomUUID(), text: "도서관 가자" });

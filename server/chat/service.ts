@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, isNull, sql } from "drizzle-orm";
 import { env } from "@/lib/env.mjs";
 import type { Database } from "@/server/db";
 import { chatSessions, generationSlots, messages, type Message } from "@/server/db/schema";
@@ -143,6 +143,7 @@ export class ChatService {
       promptTokens: null,
       completionTokens: null,
       timeToFirstTokenMs: null,
+      seenFirstTokenMs: null,
       durationMs: null,
       tokensPerSecond: null,
       audio: [],
@@ -407,6 +408,21 @@ export class ChatService {
       .update(chatSessions)
       .set({ summary: "", summaryThroughSeq: null })
       .where(and(eq(chatSessions.id, sessionId), gte(chatSessions.summaryThroughSeq, seq)));
+  }
+
+  /**
+   * Keeps what the reader experienced for a reply of theirs — from pressing Enter to its first
+   * character on screen, measured by the browser — once; the figure shown under the reply.
+   */
+  async recordSeenFirstToken(messageId: string, firstTokenMs: number) {
+    const message = await this.ownedMessage(messageId);
+    if (message.role !== "assistant") throw notFound("Message");
+    const updated = await this.db
+      .update(messages)
+      .set({ seenFirstTokenMs: firstTokenMs })
+      .where(and(eq(messages.id, message.id), isNull(messages.seenFirstTokenMs)))
+      .returning({ id: messages.id });
+    return { recorded: updated.length > 0 };
   }
 
   /**

@@ -269,6 +269,8 @@ export const messages = pgTable(
     promptTokens: integer("prompt_tokens"),
     completionTokens: integer("completion_tokens"),
     timeToFirstTokenMs: integer("ttft_ms"),
+    /** What the reader experienced: Enter pressed → the reply's first character painted, reported by the browser once. */
+    seenFirstTokenMs: integer("seen_ttft_ms"),
     durationMs: integer("duration_ms"),
     tokensPerSecond: real("tokens_per_second"),
     /** the reply spoken sentence by sentence (realtime speech), in order, for replay */

@@ -53,6 +53,11 @@ export const chatRouter = createTRPCRouter({
       return completeReply(ctx.chat, input, { speaks: settings.ttsMode !== "off", signal });
     }),
 
+  /** What the reader experienced for a reply (Enter → its first character painted), kept once and shown under it. */
+  seen: withChat
+    .input(byMessage.extend({ firstTokenMs: z.number().int().min(0).max(600_000) }))
+    .mutation(({ ctx, input }) => ctx.chat.recordSeenFirstToken(input.messageId, input.firstTokenMs)),
+
   /** Stops the generation at Ollama; the partial reply is kept, marked stopped. */
   stop: withChat.input(byMessage).mutation(({ ctx, input }) => ctx.chat.stop(input.messageId)),
 

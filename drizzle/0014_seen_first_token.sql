@@ -1,0 +1,1 @@
+ALTER TABLE "messages" ADD COLUMN "seen_ttft_ms" integer;
