@@ -52,7 +52,14 @@ test("a crafted callback never takes the browser off the app, signing in or sign
     // Off the app first: a response still in flight from its page could set the session cookie
     // again after it was cleared (Auth.js refreshes it on the way out).
     await page.goto("about:blank");
-    await page.context().clearCookies();
+    // Cleared until it stays cleared: a late response may still set it once more.
+    await expect
+      .poll(async () => {
+        await page.context().clearCookies();
+        await page.waitForTimeout(150);
+        return (await page.context().cookies()).length;
+      })
+      .toBe(0);
     await signIn.open(callback);
     await signIn.withDevSignIn(email);
     await expect(page.getByTestId("user-avatar"), callback).toBeVisible();

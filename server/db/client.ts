@@ -17,6 +17,10 @@ export function createDatabase(url: string, options: { max?: number } = {}) {
     max: options.max ?? 20,
     onnotice: () => {},
     connect_timeout: 10,
+    // Diagnostics (AF_LOG_QUERIES=1): every statement sent, to count a request's round trips.
+    ...(process.env.AF_LOG_QUERIES === "1"
+      ? { debug: (connection: number, query: string) => console.error(`[sql] ${performance.now().toFixed(1)} #${connection} ${query.replace(/\s+/g, " ").slice(0, 140)}`) }
+      : {}),
   });
   return { db: drizzle(sql, { schema }), sql };
 }

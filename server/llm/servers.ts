@@ -11,6 +11,8 @@ export interface LlmServer {
   capacity: number;
   /** Whether the server has `model` (true while its list is not known yet). */
   serves(model: string): boolean;
+  /** Its models, null while not known. */
+  models(): string[] | null;
   /** False while the server is marked failing. */
   available(): boolean;
 }
@@ -46,6 +48,7 @@ export function llmServers(): LlmServer[] {
       url,
       capacity,
       serves: (model: string) => state.models === null || state.models.has(model),
+      models: () => (state.models === null ? null : [...state.models]),
       available: () => state.failingSince === null,
     };
   });
