@@ -2,7 +2,8 @@
  * The hostile-input corpus: for every procedure, bad values generated from its own input schema
  * (over-long, wrong types, NUL and control characters, lone surrogates, huge arrays, deep
  * nesting, extreme numbers and dates, malformed ids and cursors) plus crafted cards and images,
- * sent over the real HTTP handler as the owner's API token. Every answer must be a 4xx with a
+ * sent over the real HTTP handler (the route handler here; the production Node path in
+ * server/http/fast-trpc.int.test.ts) as the owner's API token. Every answer must be a 4xx with a
  * readable message, never a 5xx, and the database must be exactly as it was.
  */
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
@@ -15,12 +16,20 @@ import type { z } from "zod";
 import { allProcedures, callerAs, createFixture, VALID_INPUTS, type Fixture } from "@/e2e/support/api-fixtures";
 import { isolatedDatabase } from "@/e2e/support/isolated-db";
 import { freePort } from "@/e2e/support/ports";
-import { GET, POST } from "@/app/api/trpc/[trpc]/route";
+import { GET as routeGet, POST as routePost } from "@/app/api/trpc/[trpc]/route";
 import { pngHeaderOnly } from "@/server/images/test-images";
 import { cardPng, v3Card } from "@/server/cards/test-cards";
 import { CharacterModel } from "@/server/characters/model";
 import { hostileInputAt } from "./trpc";
 import { appRouter } from "./root";
+
+/**
+ * How requests reach tRPC: the App Router's route handler, or — when a file sets it before
+ * importing this one (server/http/fast-trpc.int.test.ts) — the Node path production uses.
+ */
+type Handler = (request: Request) => Promise<Response>;
+const transport = (globalThis as unknown as { afHttpTransport?: { GET: Handler; POST: Handler } }).afHttpTransport ?? { GET: routeGet, POST: routePost };
+const { GET, POST } = transport;
 
 type Path = (string | number)[];
 type Schema = z.core.$ZodType;
