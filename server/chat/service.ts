@@ -457,8 +457,15 @@ export class ChatService {
    * the reply, otherwise from the database (finished, or written by another instance).
    */
   async *follow(messageId: string, position: StreamPosition | number, signal?: AbortSignal): AsyncGenerator<PositionedEvent> {
+    yield* this.followMessage(await this.ownedMessage(messageId), position, signal);
+  }
+
+  /**
+   * `follow` for a reply already known to be this user's (the one a send just created): no
+   * lookup before its first event.
+   */
+  async *followMessage(message: Message, position: StreamPosition | number, signal?: AbortSignal): AsyncGenerator<PositionedEvent> {
     const from = asPosition(position);
-    const message = await this.ownedMessage(messageId);
     const live = liveReplies.get(message.id);
     if (live) {
       yield* live.follow(from, signal);

@@ -24,7 +24,7 @@ export const chatRouter = createTRPCRouter({
     .input(z.object({ sessionId: idSchema, clientId: z.string().uuid(), text: messageTextSchema }))
     .mutation(async ({ ctx, input, signal }) => {
       const saved = await ctx.chat.send(input);
-      return { ...saved, events: ctx.chat.follow(saved.reply.id, 0, signal) };
+      return { ...saved, events: ctx.chat.followMessage(saved.reply, 0, signal) };
     }),
 
   /**
