@@ -10,6 +10,30 @@ import { log, onCleanup, ROOT } from "./harness";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
+/**
+ * Records the Enter key press (`__enterAt`) and resolves `__paintedAt` with the time of the frame
+ * after the first non-blank text of a new assistant message is in the document.
+ */
+const ARM_SCRIPT = `(() => {
+  const before = document.querySelectorAll('[data-testid="message"][data-role="assistant"]').length;
+  window.__enterAt = undefined;
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && window.__enterAt === undefined) window.__enterAt = performance.now();
+  }, { capture: true, once: true });
+  window.__paintedAt = new Promise((resolve) => {
+    const observer = new MutationObserver(() => {
+      const replies = document.querySelectorAll('[data-testid="message"][data-role="assistant"]');
+      if (replies.length <= before) return;
+      const text = replies[replies.length - 1].querySelector('[data-testid="message-text"]')?.textContent ?? "";
+      if (text.trim() === "") return;
+      observer.disconnect();
+      // The frame that paints this change, then the next one's start: it has been painted.
+      requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now())));
+    });
+    observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+})()`;
+
 export interface PaintSample {
   /** Enter pressed → first character of the reply painted. */
   paintMs: number;
@@ -52,31 +76,11 @@ export async function enterToPaint(options: {
     const composer = page.getByTestId("composer");
     await composer.waitFor();
     await composer.fill(options.text);
-    // Armed before the key press: the first assistant text that appears after it.
-    await page.evaluate(() => {
-      const state = window as unknown as { __enterAt?: number; __paintedAt?: Promise<number> };
-      const before = document.querySelectorAll('[data-testid="message"][data-role="assistant"]').length;
-      document.addEventListener("keydown", (event) => event.key === "Enter" && (state.__enterAt ??= performance.now()), { capture: true, once: true });
-      state.__paintedAt = new Promise<number>((resolve) => {
-        const check = () => {
-          const replies = document.querySelectorAll('[data-testid="message"][data-role="assistant"]');
-          if (replies.length <= before) return false;
-          const text = replies[replies.length - 1]!.querySelector('[data-testid="message-text"]')?.textContent ?? "";
-          if (text.trim() === "") return false;
-          observer.disconnect();
-          // The frame that paints this change, then the next one's start: it has been painted.
-          requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now())));
-          return true;
-        };
-        const observer = new MutationObserver(() => void check());
-        observer.observe(document.body, { subtree: true, childList: true, characterData: true });
-      });
-    });
+    // Armed before the key press: the first assistant text that appears after it. (Plain script
+    // text: tsx would wrap named functions in a helper the page does not have.)
+    await page.evaluate(ARM_SCRIPT);
     await composer.press("Enter");
-    const paintMs = await page.evaluate(async () => {
-      const state = window as unknown as { __enterAt: number; __paintedAt: Promise<number> };
-      return (await state.__paintedAt) - state.__enterAt;
-    });
+    const paintMs = (await page.evaluate("window.__paintedAt.then((at) => at - window.__enterAt)")) as number;
     // The reply runs to its end before the next one (its figure is saved then).
     await page.getByTestId("typing").waitFor({ state: "detached", timeout: 60_000 });
     samples.push({ paintMs, serverFirstTokenMs: await options.serverFigure(sessionId) });
