@@ -209,15 +209,21 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
   /** Enter → first character painted, per reply this page saw begin (kept on the server too). */
   const [seenFirstToken, setSeenFirstToken] = useState<Record<string, number>>({});
   const reportSeen = useMutation(trpc.chat.seen.mutationOptions());
-  /** The reply's first character is in the document: once the frame that paints it is done, that is what the reader waited. */
+  /**
+   * The reply's first character is in the document: once the frame that paints it is done (a task
+   * queued from that frame's animation callback runs right after its paint), that is what the
+   * reader waited.
+   */
   const noteSeenFirstToken = (messageId: string, pressedAt: number) => {
-    requestAnimationFrame(() =>
-      requestAnimationFrame(() => {
+    requestAnimationFrame(() => {
+      const afterPaint = new MessageChannel();
+      afterPaint.port1.onmessage = () => {
         const firstTokenMs = Math.min(600_000, Math.round(performance.now() - pressedAt));
         setSeenFirstToken((current) => ({ ...current, [messageId]: firstTokenMs }));
         reportSeen.mutate({ messageId, firstTokenMs });
-      }),
-    );
+      };
+      afterPaint.port2.postMessage(null);
+    });
   };
   const retry = useMutation(trpc.chat.retry.mutationOptions(afterReplyStarted));
   const regenerate = useMutation(trpc.chat.regenerate.mutationOptions(afterReplyStarted));

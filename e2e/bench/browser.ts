@@ -1,8 +1,8 @@
 // What the person sees: from pressing Enter in the chat to the first character of the reply
 // painted, in Chromium on the production build (the same fake, the same pacing as the rest of
 // bench:chat). The page records the Enter key press and, with a MutationObserver on the reply's
-// text, the first frame after the first character is in the document (two animation frames: the
-// one that paints it has ended). Next to it, the server's own figure for the same reply.
+// text, the end of the frame that paints its first character. Next to it, the server's own figure
+// for the same reply.
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { chromium, type Browser } from "@playwright/test";
@@ -12,7 +12,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 /**
  * Records the Enter key press (`__enterAt`) and resolves `__paintedAt` with the time of the frame
- * after the first non-blank text of a new assistant message is in the document.
+ * painting the first non-blank text of a new assistant message.
  */
 const ARM_SCRIPT = `(() => {
   const before = document.querySelectorAll('[data-testid="message"][data-role="assistant"]').length;
@@ -27,8 +27,13 @@ const ARM_SCRIPT = `(() => {
       const text = replies[replies.length - 1].querySelector('[data-testid="message-text"]')?.textContent ?? "";
       if (text.trim() === "") return;
       observer.disconnect();
-      // The frame that paints this change, then the next one's start: it has been painted.
-      requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now())));
+      // The frame that paints this change: a task queued from its animation callback runs right
+      // after its paint.
+      requestAnimationFrame(() => {
+        const afterPaint = new MessageChannel();
+        afterPaint.port1.onmessage = () => resolve(performance.now());
+        afterPaint.port2.postMessage(null);
+      });
     });
     observer.observe(document.body, { subtree: true, childList: true, characterData: true });
   });
