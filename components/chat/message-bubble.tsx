@@ -1,7 +1,7 @@
 "use client";
 
 import Image from "next/image";
-import { useState } from "react";
+import { memo, useState } from "react";
 import { LIMITS } from "@/lib/schemas";
 import type { RouterOutputs } from "@/lib/trpc/react";
 import { DEFAULT_PORTRAIT } from "../character-card";
@@ -54,15 +54,34 @@ export interface BubbleActions {
   download?: string;
 }
 
-export function MessageBubble({
-  message,
-  character,
-  actions = {},
-}: {
+interface BubbleProps {
   message: BubbleMessage;
   character: { name: string; imageUrl: string | null };
   actions?: BubbleActions;
-}) {
+}
+
+/**
+ * What a bubble's actions offer, as a string: which are there, whether it is playing, where it
+ * downloads. Their functions are rebuilt on every render of the chat but only call stable
+ * mutations with the message's id, so two bubbles with the same offer draw the same.
+ */
+function offer(actions: BubbleActions | undefined) {
+  return Object.entries(actions ?? {})
+    .filter(([, action]) => action !== undefined)
+    .map(([name, action]) => (name === "speak" ? `speak:${(action as BubbleActions["speak"])!.playing}` : name === "download" ? `download:${String(action)}` : name))
+    .join(",");
+}
+
+/**
+ * One message. A reply streaming in redraws the chat on every token: the bubbles of the history
+ * are drawn again only when their message, character or offered actions change.
+ */
+export const MessageBubble = memo(
+  MessageBubbleView,
+  (before, after) => before.message === after.message && before.character === after.character && offer(before.actions) === offer(after.actions),
+);
+
+function MessageBubbleView({ message, character, actions = {} }: BubbleProps) {
   const { t } = useI18n();
   const [editing, setEditing] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);

@@ -486,7 +486,7 @@ function printPaint(samples: readonly PaintSample[], relay: readonly RelayFigure
   const paint = samples.map((s) => s.paintMs);
   const server = samples.flatMap((s) => (s.serverFirstTokenMs === null ? [] : [s.serverFirstTokenMs]));
   console.log(`\n5. What the person sees — Chromium on the production build, one user, ${samples.length} replies (ms)\n`);
-  console.log("   Enter pressed → the first character of the reply painted (the frame after it is in the document)\n");
+  console.log("   Enter pressed → the first character of the reply painted (the end of the frame that paints it)\n");
   console.log(
     table(
       ["figure", "p50", "p99"],
