@@ -17,15 +17,14 @@ import { Ollama } from "ollama";
 import { signedInCookie } from "../support/session-cookie";
 
 import {
-  AUTH_SECRET,
   type AppClient,
-  cleanUp,
+  AUTH_SECRET,
   cpuTicksOf,
   createAppClient,
   createUser,
   type Db,
-  type FakeServer as FakeOllama,
   ensureBuild,
+  type FakeServer as FakeOllama,
   log,
   mb,
   memoryOf,
@@ -36,6 +35,7 @@ import {
   ProcessProbe,
   ratio,
   resetPeak,
+  run,
   serverPid,
   startApp,
   startDatabase,
@@ -575,24 +575,6 @@ async function main() {
   const complaints = output.matching(/\[trpc\]|\[chat\]|error|warn/i);
   console.log(`\nApp log: ${complaints.length} warning/error line(s)${complaints.length ? ":" : "."}`);
   for (const line of complaints.slice(0, 15)) console.log(`  ${line}`);
-}
-
-/** Runs `work` with clean-up guaranteed, on failure and on Ctrl-C too; exit code 1 if it threw. */
-async function run(work: () => Promise<void>) {
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      console.error(`\n${signal}: cleaning up`);
-      void cleanUp().finally(() => process.exit(130));
-    });
-  }
-  try {
-    await work();
-  } catch (error) {
-    console.error("\n✖ the benchmark run failed:", error);
-    process.exitCode = 1;
-  } finally {
-    await cleanUp();
-  }
 }
 
 await run(main);

@@ -414,3 +414,20 @@ export class ProcessProbe {
   }
 }
 
+/** Runs `work` with clean-up guaranteed, on failure and on Ctrl-C too; exit code 1 if it threw. */
+export async function run(work: () => Promise<void>) {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: cleaning up`);
+      void cleanUp().finally(() => process.exit(130));
+    });
+  }
+  try {
+    await work();
+  } catch (error) {
+    console.error("\n✖ the benchmark run failed:", error);
+    process.exitCode = 1;
+  } finally {
+    await cleanUp();
+  }
+}

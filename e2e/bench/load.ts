@@ -22,9 +22,8 @@ import { inArray, isNotNull, sql } from "drizzle-orm";
 import type { OllamaStats } from "../fakes/ollama";
 import { signedInCookie } from "../support/session-cookie";
 import {
-  AUTH_SECRET,
   type AppClient,
-  cleanUp,
+  AUTH_SECRET,
   createAppClient,
   createUser,
   type Db,
@@ -36,6 +35,7 @@ import {
   percentile,
   presetCharacterId,
   ratio,
+  run,
   startApp,
   startDatabase,
   startFake,
@@ -738,24 +738,6 @@ async function main() {
     const complaints = app.output.matching(/\[trpc\]|\[chat\]|error|warn/i);
     console.log(`\nApp log of ${app.name}: ${complaints.length} warning/error line(s)${complaints.length ? ":" : "."}`);
     for (const line of complaints.slice(0, 10)) console.log(`  ${line}`);
-  }
-}
-
-/** Runs `work` with clean-up guaranteed, on failure and on Ctrl-C too; exit code 1 if it threw. */
-async function run(work: () => Promise<void>) {
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      console.error(`\n${signal}: cleaning up`);
-      void cleanUp().finally(() => process.exit(130));
-    });
-  }
-  try {
-    await work();
-  } catch (error) {
-    console.error("\n✖ the benchmark run failed:", error);
-    process.exitCode = 1;
-  } finally {
-    await cleanUp();
   }
 }
 

@@ -15,7 +15,7 @@ import { randomUUID } from "node:crypto";
 import { signedInCookie } from "../support/session-cookie";
 import {
   AUTH_SECRET,
-  cleanUp,
+  run,
   createAppClient,
   createUser,
   NEXT_BIN,
@@ -184,12 +184,4 @@ async function main() {
   console.log(`\nProfile: ${path.join(profileDir, file)}`);
 }
 
-process.once("SIGINT", () => void cleanUp().finally(() => process.exit(130)));
-try {
-  await main();
-} catch (error) {
-  console.error("\n✖ the profile run failed:", error);
-  process.exitCode = 1;
-} finally {
-  await cleanUp();
-}
+await run(main);

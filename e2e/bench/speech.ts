@@ -35,19 +35,19 @@ import { asc, eq, isNull } from "drizzle-orm";
 import type { SovitsRequestRecord, SovitsStats } from "../fakes/sovits";
 import { signedInCookie } from "../support/session-cookie";
 import {
-  AUTH_SECRET,
   type AppClient,
-  cleanUp,
+  AUTH_SECRET,
   createAppClient,
   createUser,
   type Db,
-  type FakeServer,
   ensureBuild,
+  type FakeServer,
   log,
   ms,
   onCleanup,
   percentile,
   ratio,
+  run,
   startApp,
   startDatabase,
   startFake,
@@ -804,24 +804,6 @@ async function main() {
   const complaints = output.matching(/\[trpc\]|\[chat\]|\[speech\]|error|warn/i);
   console.log(`\nApp log: ${complaints.length} warning/error line(s)${complaints.length ? ":" : "."}`);
   for (const line of complaints.slice(0, 15)) console.log(`  ${line}`);
-}
-
-/** Runs `work` with clean-up guaranteed, on failure and on Ctrl-C too; exit code 1 if it threw. */
-async function run(work: () => Promise<void>) {
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      console.error(`\n${signal}: cleaning up`);
-      void cleanUp().finally(() => process.exit(130));
-    });
-  }
-  try {
-    await work();
-  } catch (error) {
-    console.error("\n✖ the benchmark run failed:", error);
-    process.exitCode = 1;
-  } finally {
-    await cleanUp();
-  }
 }
 
 await run(main);
