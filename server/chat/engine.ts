@@ -236,8 +236,10 @@ export function startReply(db: Database, job: ReplyJob) {
           break;
         } catch (error) {
           // A server of a pool that can't be reached is skipped from now on: the reply goes to
-          // another one before anything was written.
-          void turn.release().catch(() => {});
+          // another one before anything was written. The place is given back before it is taken
+          // again: a release landing after the new place would delete it, and the reply would
+          // wait for a turn that no longer exists.
+          await turn.release().catch(() => {});
           turn = null;
           const unreachable = error instanceof DomainError && error.code === "llm_unreachable";
           if (!unreachable || stopped || attempt >= ollamaHosts().length) throw error;

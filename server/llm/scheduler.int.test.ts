@@ -107,4 +107,18 @@ describe("the LLM queue", () => {
     await next.done;
     await next.turn()!.release();
   });
+
+  it("takes a place again when its place was lost while waiting, instead of waiting forever", async () => {
+    const busy = queueUp(id());
+    await busy.done;
+    const waiter = queueUp(id());
+    await until(() => waiter.seen.length > 0, "the reply to wait");
+    // A late release (or a lease that ran out) removes the waiting place under the waiter.
+    await isolated.db.delete(llmQueue).where(sql`${llmQueue.messageId} = ${waiter.messageId}`);
+    await busy.turn()!.release();
+    await waiter.done;
+    const [row] = await isolated.db.select().from(llmQueue).where(sql`${llmQueue.messageId} = ${waiter.messageId}`);
+    expect(row?.server).toBe("http://127.0.0.1:1");
+    await waiter.turn()!.release();
+  });
 });

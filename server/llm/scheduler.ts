@@ -79,18 +79,23 @@ export async function waitForTurn(db: Database, options: WaitOptions): Promise<T
   try {
     // A place in the queue (again, for a reply written again), those waiting told, and a first try
     // for a server: one round trip (`llm_enqueue`).
-    const first = placed(
-      await db.execute<{ server: string | null; ahead: number }>(
-        sql`select * from llm_enqueue(${messageId}, ${userId}, ${model}, ${INSTANCE_ID}, ${env().GENERATION_LEASE_MS}, ${serversParam()}::jsonb)`,
-      ),
-    );
+    const enqueue = async () =>
+      placed(
+        await db.execute<{ server: string | null; ahead: number }>(
+          sql`select * from llm_enqueue(${messageId}, ${userId}, ${model}, ${INSTANCE_ID}, ${env().GENERATION_LEASE_MS}, ${serversParam()}::jsonb)`,
+        ),
+      );
+    const first = await enqueue();
     if (first.server) return { server: first.server, release };
     let lastAhead = first.ahead;
     options.onWaiting?.(first.ahead);
     for (;;) {
       await moves.next(RECHECK_MS, signal);
       if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new DOMException("Stopped while waiting", "AbortError");
-      const { server, ahead } = await tryClaim(db, messageId);
+      let { server, ahead } = await tryClaim(db, messageId);
+      // The place was lost (given back by a late release, or its lease ran out while this
+      // instance stalled): take one again, at the back, rather than wait forever.
+      if (!server && ahead < 0) ({ server, ahead } = await enqueue());
       if (server) return { server, release };
       if (ahead !== lastAhead) options.onWaiting?.(ahead);
       lastAhead = ahead;
