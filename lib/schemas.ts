@@ -99,6 +99,24 @@ export const sessionSettingsSchema = sessionSettingsFields.extend({
 export type SessionSettings = z.infer<typeof sessionSettingsSchema>;
 export const defaultSessionSettings: SessionSettings = sessionSettingsSchema.parse({});
 
+/**
+ * A user's defaults for new chats (Settings): what is not set follows the app's defaults. The UI
+ * language is kept here too, so it follows the user to another browser.
+ */
+export const userDefaultsSchema = z.object({
+  model: z.string().trim().min(1).max(200).optional(),
+  temperature: sessionSettingsFields.shape.temperature.optional(),
+  maxTokens: sessionSettingsFields.shape.maxTokens.optional(),
+  ttsMode: sessionSettingsFields.shape.ttsMode.optional(),
+  locale: z.enum(["ko", "en"]).optional(),
+});
+export type UserDefaults = z.infer<typeof userDefaultsSchema>;
+
+export const PERSONA_LIMITS = { name: 80, description: 4_000, perUser: 50 } as const;
+
+/** The author's note: a short instruction put into the conversation `depth` messages from its end. */
+export const AUTHOR_NOTE_LIMITS = { text: 2_000, depth: 100 } as const;
+
 export const voiceParamsSchema = z.object({
   speedFactor: z.number().min(0.5).max(2).optional(),
   topK: z.number().int().min(1).max(100).optional(),
@@ -193,6 +211,50 @@ const characterFields = z.object({
     .transform((tags) => [...new Set(tags)]),
   visibility: z.enum(["private", "public"]),
 });
+
+export const LOREBOOK_LIMITS = {
+  entries: 100,
+  keys: 20,
+  key: 100,
+  name: 80,
+  content: 4_000,
+  scanDepth: 100,
+  tokenBudget: 8_192,
+} as const;
+
+/**
+ * One world-info entry (SillyTavern's lorebook): its text joins the prompt when one of its keys
+ * appears in the recent turns (or always, when constant).
+ */
+export const lorebookEntrySchema = z.object({
+  id: idSchema,
+  /** a label for the owner (SillyTavern's "comment"); never sent to the model */
+  name: lineSchema(LOREBOOK_LIMITS.name).default(""),
+  keys: z
+    .array(nameSchema(LOREBOOK_LIMITS.key, "A keyword cannot be empty.", `A keyword can be at most ${LOREBOOK_LIMITS.key} characters.`))
+    .max(LOREBOOK_LIMITS.keys, `At most ${LOREBOOK_LIMITS.keys} keywords per entry.`)
+    .default([]),
+  content: trimmed(LOREBOOK_LIMITS.content),
+  enabled: z.boolean().default(true),
+  /** in the prompt whatever was said */
+  constant: z.boolean().default(false),
+  caseSensitive: z.boolean().default(false),
+  /** a key matches only as a whole word (a Korean key still matches before a particle) */
+  wholeWords: z.boolean().default(false),
+  /** higher goes first when the token budget cannot fit every active entry */
+  order: z.number().int().min(0).max(10_000).default(100),
+});
+export type LorebookEntry = z.infer<typeof lorebookEntrySchema>;
+
+export const lorebookSchema = z.object({
+  /** how many of the latest messages are scanned for keys */
+  scanDepth: z.number().int().min(1).max(LOREBOOK_LIMITS.scanDepth).default(4),
+  /** the most tokens active entries may add to the prompt */
+  tokenBudget: z.number().int().min(16).max(LOREBOOK_LIMITS.tokenBudget).default(512),
+  entries: z.array(lorebookEntrySchema).max(LOREBOOK_LIMITS.entries, `At most ${LOREBOOK_LIMITS.entries} lorebook entries.`).default([]),
+});
+export type Lorebook = z.infer<typeof lorebookSchema>;
+export const emptyLorebook: Lorebook = { scanDepth: 4, tokenBudget: 512, entries: [] };
 
 /** A change to some fields of a character: what is not given stays as it was. */
 export const characterPatchSchema = characterFields.partial();

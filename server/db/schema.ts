@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   customType,
@@ -16,7 +17,7 @@ import {
   uniqueIndex,
 } from "drizzle-orm/pg-core";
 import type { AdapterAccountType } from "next-auth/adapters";
-import type { Scenario, SessionSettings, VoiceParams } from "@/lib/schemas";
+import type { Lorebook, Scenario, SessionSettings, UserDefaults, VoiceParams } from "@/lib/schemas";
 
 const id = () =>
   text("id")
@@ -40,6 +41,8 @@ export const users = pgTable("users", {
   email: text("email").unique(),
   emailVerified: timestamp("email_verified", { withTimezone: true, mode: "date" }),
   image: text("image"),
+  /** defaults for new chats and the UI language, set in Settings */
+  defaults: jsonb("defaults").$type<UserDefaults>().notNull().default({}),
   createdAt: createdAt(),
 });
 
@@ -143,7 +146,14 @@ export const characters = pgTable(
     ownerId: text("owner_id").references(() => users.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
     persona: text("persona").notNull().default(""),
+    /** card `personality`: a short summary of temperament, put after the persona in the prompt */
+    personality: text("personality").notNull().default(""),
+    /** the public tagline shown on cards (our own field; a card's creator notes are separate) */
     description: text("description").notNull().default(""),
+    /** card `creator_notes`: notes from the author for people using the character; never in a prompt */
+    creatorNotes: text("creator_notes").notNull().default(""),
+    /** world info: entries that join the prompt when their keywords come up */
+    lorebook: jsonb("lorebook").$type<Lorebook>().notNull().default({ scanDepth: 4, tokenBudget: 512, entries: [] }),
     greeting: text("greeting").notNull().default(""),
     alternateGreetings: jsonb("alternate_greetings").$type<string[]>().notNull().default([]),
     exampleDialogue: text("example_dialogue").notNull().default(""),
@@ -191,6 +201,29 @@ export const images = pgTable("images", {
 // ---------------------------------------------------------------------------------------------
 // Chat sessions and messages
 // ---------------------------------------------------------------------------------------------
+/** Who the user plays in a chat: `{{user}}` becomes the persona's name, and its description joins the prompt. */
+export const personas = pgTable(
+  "personas",
+  {
+    id: id(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    /** /api/images/<id> of an uploaded portrait, or null */
+    imageUrl: text("image_url"),
+    /** the persona new chats start with (at most one per user) */
+    isDefault: boolean("is_default").notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("personas_user_idx").on(t.userId),
+    uniqueIndex("personas_one_default_idx").on(t.userId).where(sql`${t.isDefault}`),
+  ],
+);
+
 export const chatSessions = pgTable(
   "chat_sessions",
   {
@@ -220,11 +253,22 @@ export const chatSessions = pgTable(
      * its user may still see it; once the owner makes it private or deletes it, this is used.
      */
     characterSnapshot: jsonb("character_snapshot").$type<CharacterSnapshot>(),
+    /** who the user plays here; null = the account's name */
+    personaId: text("persona_id").references(() => personas.id, { onDelete: "set null" }),
+    /** the author's note and how many messages from the end it goes */
+    authorNote: text("author_note").notNull().default(""),
+    authorNoteDepth: integer("author_note_depth").notNull().default(4),
+    /** a branch: the chat it was made from, and the last message of that chat it shares */
+    parentId: text("parent_id").references((): AnyPgColumn => chatSessions.id, { onDelete: "set null" }),
+    branchedAtSeq: bigint("branched_at_seq", { mode: "number" }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     lastMessageAt: timestamp("last_message_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
-  (t) => [index("chat_sessions_user_recent_idx").on(t.userId, t.lastMessageAt.desc())],
+  (t) => [
+    index("chat_sessions_user_recent_idx").on(t.userId, t.lastMessageAt.desc()),
+    index("chat_sessions_parent_idx").on(t.parentId),
+  ],
 );
 
 /** One spoken sentence of a reply: what was said and where its audio is. */
