@@ -7,9 +7,10 @@ import { filtersFrom, galleryInput } from "@/lib/gallery";
 import { HydrateClient, prefetch, prefetchInfinite, serverCaller, trpc } from "@/lib/trpc/server";
 import { auth } from "@/server/auth";
 import { getI18n } from "@/server/i18n";
+import { LocalTime } from "@/components/local-time";
 
 export default async function HomePage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  const [{ t, locale }, session, caller, params] = await Promise.all([getI18n(), auth(), serverCaller(), searchParams]);
+  const [{ t, locale, timeZone }, session, caller, params] = await Promise.all([getI18n(), auth(), serverCaller(), searchParams]);
   const signedIn = Boolean(session?.user);
   const recent = signedIn ? (await caller.sessions.list({ limit: 8 })).items : [];
   const filters = filtersFrom({ get: (name) => (typeof params[name] === "string" ? (params[name] as string) : null) });
@@ -18,7 +19,6 @@ export default async function HomePage({ searchParams }: { searchParams: Promise
     prefetchInfinite(trpc.characters.gallery.infiniteQueryOptions(galleryInput(filters), { getNextPageParam: (page) => page.nextCursor ?? undefined })),
     prefetch(trpc.characters.facets.queryOptions()),
   ]);
-  const dateFormat = new Intl.DateTimeFormat(locale, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
 
   return (
     <main className="mx-auto w-full max-w-6xl px-4 pb-20 sm:px-6">
@@ -45,7 +45,9 @@ export default async function HomePage({ searchParams }: { searchParams: Promise
                 <Image src={chat.characterImage ?? DEFAULT_PORTRAIT} alt="" width={44} height={44} className="size-11 rounded-full object-cover" />
                 <div className="min-w-0">
                   <p className="truncate text-sm font-semibold">{chat.title ?? t("chat.untitled", { name: chat.characterName })}</p>
-                  <p className="text-xs text-zinc-500">{dateFormat.format(chat.lastMessageAt)}</p>
+                  <p className="text-xs text-zinc-500">
+                    <LocalTime value={chat.lastMessageAt} locale={locale} timeZone={timeZone} />
+                  </p>
                 </div>
               </Link>
             ))}

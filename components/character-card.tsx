@@ -6,7 +6,8 @@ export const DEFAULT_PORTRAIT = "/characters/default.png";
 
 type CardFields = Pick<Character, "id" | "name" | "description" | "category" | "tags" | "imageUrl" | "ownerId">;
 
-export function CharacterCard({ character, presetLabel }: { character: CardFields; presetLabel?: string }) {
+/** `categoryText`: the category in the reader's language (lib/i18n/labels.ts). */
+export function CharacterCard({ character, presetLabel, categoryText }: { character: CardFields; presetLabel?: string; categoryText?: string }) {
   return (
     <Link
       href={`/characters/${character.id}`}
@@ -25,7 +26,7 @@ export function CharacterCard({ character, presetLabel }: { character: CardField
         <div className="absolute inset-x-0 bottom-0 h-2/3 bg-gradient-to-t from-ink-950 via-ink-950/60 to-transparent" />
         {character.category && (
           <span className="absolute top-3 left-3 rounded-full bg-black/50 px-2.5 py-1 text-[11px] font-medium text-white backdrop-blur">
-            {character.category}
+            {categoryText ?? character.category}
           </span>
         )}
         {presetLabel && character.ownerId === null && (

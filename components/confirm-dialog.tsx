@@ -1,8 +1,9 @@
 "use client";
 
-import { useEffect, useRef } from "react";
+import { useRef } from "react";
 import { createPortal } from "react-dom";
 import { useI18n } from "./i18n-provider";
+import { useDialogFocus } from "./hooks/use-dialog-focus";
 
 /**
  * A modal question with a destructive answer; Esc or the backdrop cancels. Focus starts on
@@ -16,6 +17,7 @@ export function ConfirmDialog({
   pending,
   onConfirm,
   onCancel,
+  alternative,
 }: {
   title: string;
   body: string;
@@ -23,34 +25,14 @@ export function ConfirmDialog({
   pending?: boolean;
   onConfirm: () => void;
   onCancel: () => void;
+  /** A safer way to get what the user wanted, offered first (and focused) instead of Cancel. */
+  alternative?: { label: string; onSelect: () => void };
 }) {
   const { t } = useI18n();
   const cancelRef = useRef<HTMLButtonElement>(null);
   const dialogRef = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const returnTo = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    cancelRef.current?.focus();
-    return () => returnTo?.focus();
-  }, []);
-  useEffect(() => {
-    const onKey = (event: KeyboardEvent) => {
-      if (event.key === "Escape") return onCancel();
-      if (event.key !== "Tab" || !dialogRef.current) return;
-      const focusable = [...dialogRef.current.querySelectorAll<HTMLElement>("button:not([disabled])")];
-      const [first, last] = [focusable[0], focusable.at(-1)];
-      if (!first || !last) return;
-      const inside = dialogRef.current.contains(document.activeElement);
-      if (event.shiftKey && (document.activeElement === first || !inside)) {
-        event.preventDefault();
-        last.focus();
-      } else if (!event.shiftKey && (document.activeElement === last || !inside)) {
-        event.preventDefault();
-        first.focus();
-      }
-    };
-    document.addEventListener("keydown", onKey);
-    return () => document.removeEventListener("keydown", onKey);
-  }, [onCancel]);
+  // Over a panel or sheet, Esc closes only this question.
+  useDialogFocus(dialogRef, { onClose: onCancel, modal: true, initialFocus: cancelRef });
 
   return createPortal(
     <div className="fixed inset-0 z-50 grid place-items-center bg-black/60 p-4 backdrop-blur-sm" onMouseDown={onCancel}>
@@ -67,13 +49,18 @@ export function ConfirmDialog({
           {title}
         </h2>
         <p className="mt-2 text-sm leading-relaxed text-zinc-400">{body}</p>
-        <div className="mt-5 flex justify-end gap-2">
-          <button ref={cancelRef} type="button" className="btn-ghost" onClick={onCancel}>
+        <div className="mt-5 flex flex-wrap justify-end gap-2">
+          <button ref={alternative ? undefined : cancelRef} type="button" className="btn-ghost" onClick={onCancel}>
             {t("common.cancel")}
           </button>
           <button type="button" className="btn bg-rose-600 text-white hover:bg-rose-500" onClick={onConfirm} disabled={pending} data-testid="confirm">
             {confirmLabel}
           </button>
+          {alternative && (
+            <button ref={cancelRef} type="button" className="btn-primary" onClick={alternative.onSelect} disabled={pending} data-testid="confirm-alternative">
+              {alternative.label}
+            </button>
+          )}
         </div>
       </div>
     </div>,

@@ -26,6 +26,16 @@ export const EditIcon = (p: SVGProps<SVGSVGElement>) => (
     <path d="m13.5 6.5 4 4" />
   </Icon>
 );
+/** A line that forks: a branch of a chat. */
+export const BranchIcon = (p: SVGProps<SVGSVGElement>) => (
+  <Icon {...p}>
+    <circle cx="6" cy="5" r="2" />
+    <circle cx="6" cy="19" r="2" />
+    <circle cx="18" cy="7" r="2" />
+    <path d="M6 7v10" />
+    <path d="M18 9c0 5-7 4-11.5 8.5" />
+  </Icon>
+);
 export const TrashIcon = (p: SVGProps<SVGSVGElement>) => (
   <Icon {...p}>
     <path d="M4 7h16M10 11v6M14 11v6M6 7l1 12a2 2 0 0 0 2 2h6a2 2 0 0 0 2-2l1-12M9 7V4h6v3" />

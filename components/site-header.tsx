@@ -10,7 +10,7 @@ export async function SiteHeader() {
   const [{ t }, session] = await Promise.all([getI18n(), auth()]);
   const user = session?.user;
   return (
-    <header className="sticky top-0 z-30 border-b border-white/[0.06] bg-ink-950/80 backdrop-blur-xl">
+    <header className="sticky top-0 z-30 border-b border-white/[0.06] bg-ink-950/80 backdrop-blur-xl" data-site-header="">
       <div className="mx-auto flex h-14 max-w-6xl items-center gap-3 px-4 sm:px-6">
         <Link href="/" className="-ml-1.5 flex h-10 items-center gap-2 rounded-lg px-1.5 font-bold tracking-tight" aria-label={t("app.name")}>
           <Image src="/brand/logo.svg" alt="" width={28} height={28} priority />

@@ -50,7 +50,7 @@ test("create a character with a portrait, find it, edit it, export and re-import
 
   // Export the PNG card: a real PNG with a V3 (and V2) card inside.
   const card = await character.exportCard("png");
-  expect(card.fileName).toBe(`${name} DJ.png`);
+  expect(card.fileName).toMatch(new RegExp(`^${name} DJ \\d{4}-\\d{2}-\\d{2}_\\d{4}\\.png$`));
   expect(card.bytes.subarray(1, 4).toString("latin1")).toBe("PNG");
   expect(readTextChunks(card.bytes).map((c) => c.keyword)).toEqual(expect.arrayContaining(["chara", "ccv3"]));
 
@@ -128,10 +128,15 @@ test("presets can be duplicated and exported but not edited; the gallery filters
   const json = await character.exportCard("json");
   expect(JSON.parse(json.bytes.toString("utf8"))).toMatchObject({ spec: "chara_card_v3", data: { name: "강도현 형사" } });
   await page.getByTestId("duplicate-character").click();
-  await page.waitForURL(/\/edit$/);
+  await page.waitForURL(/\/edit\?from=preset-dohyun$/);
   await expect(new CharacterFormPage(page).name).toHaveValue("강도현 형사 (사본)");
+  // Cancelling the copy's form takes the copy away again: no orphan "(사본)" is left.
+  await page.getByTestId("discard-copy").click();
+  await page.waitForURL(/\/characters\/preset-dohyun$/);
 
   const gallery = new GalleryPage(page);
+  await gallery.open("mine");
+  await expect(gallery.root).not.toContainText("(사본)");
   await gallery.open("presets");
   await gallery.pickFacet("SF");
   await expect(page).toHaveURL(/category=SF/);

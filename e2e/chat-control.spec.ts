@@ -69,19 +69,118 @@ test("regenerate gives another answer; the arrows switch between them", async ({
   await keepScreenshot(page, "chat-swipes-desktop");
 });
 
-test("editing a message answers it again from there", async ({ page }) => {
+/** The bubble of one of the user's messages, by what it says. */
+const mine = (page: import("@playwright/test").Page, text: string) =>
+  page.locator('[data-testid="message"][data-role="user"]').filter({ has: page.getByTestId("message-text").getByText(text, { exact: true }) });
+
+test("editing a message keeps the conversation; answering again from there offers a branch first", async ({ page }) => {
   const chat = await startChat(page, "preset-aria");
   await chat.send("아리아, 목적지까지 얼마나 남았어?");
   await chat.waitForReplyDone();
-
-  const mine = page.locator('[data-testid="message"][data-role="user"]').last();
-  await mine.hover();
-  await mine.getByTestId("edit").click();
-  await page.getByTestId("edit-input").fill("아리아, 엔진 상태는 어때?");
-  await page.getByTestId("edit-save").click();
+  await chat.send("연료는 충분해?");
   await chat.waitForReplyDone();
-  await expect(chat.userMessages()).toHaveText(["아리아, 엔진 상태는 어때?"]);
-  await expect(chat.replyText()).toContainText("엔진 상태는 어때?");
+  const original = page.url();
+  const originalId = original.split("/chat/")[1]!;
+
+  // Save: only the text changes, nothing after it goes.
+  const first = mine(page, "아리아, 목적지까지 얼마나 남았어?");
+  await first.hover();
+  await first.getByTestId("edit").click();
+  await page.getByTestId("edit-input").fill("아리아, 다음 항구까지 얼마나 남았어?");
+  await page.getByTestId("edit-save").click();
+  await expect(chat.userMessages()).toHaveText(["아리아, 다음 항구까지 얼마나 남았어?", "연료는 충분해?"]);
+  await expect(page.locator('[data-testid="message"][data-role="assistant"]')).toHaveCount(3); // greeting and two replies
+
+  // Save and answer again: the three later messages would go, so it asks, with Branch focused.
+  const edited = mine(page, "아리아, 다음 항구까지 얼마나 남았어?");
+  await edited.hover();
+  await edited.getByTestId("edit").click();
+  await page.getByTestId("edit-input").fill("아리아, 엔진 상태는 어때?");
+  await page.getByTestId("edit-answer-again").click();
+  const dialog = page.getByTestId("confirm-dialog");
+  await expect(dialog).toContainText("3");
+  await expect(dialog.getByTestId("confirm-alternative")).toBeFocused();
+  await keepScreenshot(page, "chat-branch-question-desktop");
+  await page.keyboard.press("Enter");
+
+  // A new chat that shares the history up to there, answered there; the original is untouched.
+  await page.waitForURL((url) => url.pathname.startsWith("/chat/") && url.href !== original);
+  const branched = new ChatRoomPage(page);
+  await branched.waitForReplyDone();
+  await expect(branched.userMessages()).toHaveText(["아리아, 엔진 상태는 어때?"]);
+  await expect(branched.replyText()).toContainText("엔진 상태는 어때?");
+  const branchId = page.url().split("/chat/")[1]!;
+  const branchRow = page.locator(`[data-testid="chat-row"][data-session-id="${branchId}"]`);
+  await expect(branchRow).toHaveAttribute("data-parent-id", originalId);
+  await expect(branchRow.getByTestId("branch-mark")).toBeVisible();
+
+  await page.goto(original);
+  await expect(chat.userMessages()).toHaveText(["아리아, 다음 항구까지 얼마나 남았어?", "연료는 충분해?"]);
+
+  // Or remove the later messages and answer in this chat, once the user says so.
+  const last = mine(page, "연료는 충분해?");
+  await last.hover();
+  await last.getByTestId("edit").click();
+  await page.getByTestId("edit-input").fill("산소는 충분해?");
+  await page.getByTestId("edit-answer-again").click();
+  await expect(page.getByTestId("confirm-dialog")).toContainText("1");
+  await page.getByTestId("confirm").click();
+  await chat.waitForReplyDone();
+  await expect(chat.userMessages()).toHaveText(["아리아, 다음 항구까지 얼마나 남았어?", "산소는 충분해?"]);
+  await expect(chat.replyText()).toContainText("산소는 충분해?");
+  expect(page.url()).toBe(original);
+});
+
+test("the character's messages can be edited, → past the last alternative writes a new one, and a deleted message takes its reply along", async ({ page, fakes }) => {
+  const chat = await startChat(page, "preset-seoyun");
+  await chat.send("오늘 날씨 어때요?");
+  await chat.waitForReplyDone();
+
+  // → on the only alternative writes another.
+  await fakes.ollama({ reply: "*창밖을 보며* 비가 올 것 같아요." });
+  await chat.lastReply().hover();
+  await expect(chat.lastReply().getByTestId("swipe-position")).toHaveText("1/1");
+  await chat.lastReply().getByTestId("swipe-next").click();
+  await chat.waitForReplyDone();
+  await expect(chat.lastReply().getByTestId("swipe-position")).toHaveText("2/2");
+  await expect(chat.replyText()).toHaveText("창밖을 보며 비가 올 것 같아요.");
+
+  // The character's words, rewritten by the user, stay after a reload.
+  await chat.lastReply().hover();
+  await chat.lastReply().getByTestId("edit").click();
+  await page.getByTestId("edit-input").fill("*우산을 건네며* 우산 챙기세요!");
+  await page.getByTestId("edit-save").click();
+  await expect(chat.replyText()).toHaveText("우산을 건네며 우산 챙기세요!");
+  await page.reload();
+  await expect(new ChatRoomPage(page).replyText()).toHaveText("우산을 건네며 우산 챙기세요!");
+
+  // Deleting the question removes its answer (both alternatives) too: no two replies in a row.
+  const question = mine(page, "오늘 날씨 어때요?");
+  await question.hover();
+  await question.getByTestId("delete-message").click();
+  await page.getByTestId("confirm").click();
+  await expect(chat.userMessages()).toHaveCount(0);
+  await expect(page.locator('[data-testid="message"][data-role="assistant"]')).toHaveCount(1); // the greeting
+});
+
+test("the chat menu starts a new chat with the character and clears this one", async ({ page }) => {
+  const chat = await startChat(page, "preset-minho");
+  await chat.send("선배, 시험 범위 알려 주세요");
+  await chat.waitForReplyDone();
+  const first = page.url();
+  const character = await page.getByTestId("chat-character").innerText();
+
+  await page.getByTestId("chat-menu").click();
+  await page.getByTestId("chat-menu-clear").click();
+  await page.getByTestId("confirm").click();
+  await expect(chat.userMessages()).toHaveCount(0);
+  await expect(page.locator('[data-testid="message"][data-role="assistant"]')).toHaveCount(1);
+
+  await page.getByTestId("chat-menu").click();
+  await page.getByTestId("chat-menu-new").click();
+  await page.waitForURL((url) => url.pathname.startsWith("/chat/") && url.href !== first);
+  await expect(page.getByTestId("chat-character")).toHaveText(character);
+  await expect(new ChatRoomPage(page).userMessages()).toHaveCount(0);
 });
 
 test("the sidebar lists, searches, renames and deletes chats", async ({ page }) => {

@@ -53,7 +53,8 @@ test("a voice needs its path on the TTS server", async ({ page }) => {
   await page.getByTestId("voice-name").fill("경로 없는 목소리");
   await page.getByTestId("voice-path").fill("   ");
   await page.getByTestId("save-voice").click();
-  await expect(page.getByTestId("voice-form")).toContainText("The reference audio path on the TTS server is required.");
+  // Said in the reader's language, not the schema's English.
+  await expect(page.getByTestId("voice-form")).toContainText("음성 서버의 참조 음성 경로를 입력해 주세요.");
   await expect(page.getByTestId("my-voices")).not.toContainText("경로 없는 목소리");
 });
 

@@ -1,5 +1,6 @@
 import { isAppErrorCode } from "./errors";
 import type { MessageKey, Translate } from "./i18n";
+import { zodIssueSentence, type ZodIssueData } from "./zod-issue";
 
 interface ErrorLike {
   message?: string;
@@ -8,6 +9,8 @@ interface ErrorLike {
     appParams?: unknown;
     code?: unknown;
     zodError?: { formErrors?: string[]; fieldErrors?: Record<string, string[] | undefined> } | null;
+    /** the same problems by kind and limit, to be said in the reader's language */
+    zodIssues?: ZodIssueData[] | null;
   } | null;
 }
 
@@ -16,6 +19,9 @@ const FIELD_LABELS: Record<string, MessageKey> = {
   name: "form.name",
   description: "form.description",
   persona: "form.persona",
+  personality: "form.personality",
+  creatorNotes: "form.creatorNotes",
+  lorebook: "lorebook.title",
   greeting: "form.greeting",
   alternateGreetings: "form.alternateGreetings",
   exampleDialogue: "form.exampleDialogue",
@@ -26,6 +32,11 @@ const FIELD_LABELS: Record<string, MessageKey> = {
   "scenario.opponent": "character.opponent",
   "scenario.situation": "character.situation",
   "scenario.background": "character.background",
+  "settings.temperature": "settings.temperature",
+  "settings.maxTokens": "settings.maxTokens",
+  "settings.ttsDelayMs": "settings.ttsDelay",
+  temperature: "settings.temperature",
+  maxTokens: "settings.maxTokens",
 };
 
 function fieldLabel(field: string, t: Translate) {
@@ -61,10 +72,31 @@ export function describeError(error: unknown, t: Translate): string {
     return reason ?? t(`error.${code}` as MessageKey, params);
   }
   if (e.data?.code === "UNAUTHORIZED") return t("error.unauthorized");
+  const issue = e.data?.zodIssues?.[0];
+  if (issue) {
+    const sentence = zodIssueSentence(issue, t);
+    const label = issue.path && (FIELD_LABELS[issue.path] ?? FIELD_LABELS[issue.path.split(".")[0] ?? ""]);
+    return label ? t("zod.field", { field: t(label), sentence }) : sentence;
+  }
   const zod = e.data?.zodError;
   if (zod) {
     const first = zod.formErrors?.[0] ?? Object.values(zod.fieldErrors ?? {}).flat()[0];
     if (first) return first;
   }
   return t("error.generic");
+}
+
+/**
+ * A form's problems by its top-level field, in the reader's language: `{ name: ["이름을 입력해 주세요."] }`.
+ */
+export function fieldErrorsOf(error: unknown, t: Translate): Record<string, string[] | undefined> {
+  const e = (error ?? {}) as ErrorLike;
+  const issues = e.data?.zodIssues;
+  if (!issues) return e.data?.zodError?.fieldErrors ?? {};
+  const fields: Record<string, string[]> = {};
+  for (const issue of issues) {
+    const field = issue.path.split(".")[0];
+    if (field) (fields[field] ??= []).push(zodIssueSentence(issue, t));
+  }
+  return fields;
 }

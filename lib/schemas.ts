@@ -172,6 +172,8 @@ export const CHARACTER_LIMITS = {
   name: 80,
   description: 4_000,
   persona: 12_000,
+  personality: 12_000,
+  creatorNotes: 8_000,
   greeting: 4_000,
   alternateGreetings: 10,
   exampleDialogue: 8_000,
@@ -191,26 +193,6 @@ export const CATEGORIES = ["판타지", "일상", "추리", "SF", "힐링", "로
 
 const tagSchema = nameSchema(CHARACTER_LIMITS.tag, "A tag cannot be empty.", `A tag can be at most ${CHARACTER_LIMITS.tag} characters.`)
   .transform((tag) => tag.replace(/^#/, ""));
-
-const characterFields = z.object({
-  name: nameSchema(CHARACTER_LIMITS.name, "Give the character a name.", `A name can be at most ${CHARACTER_LIMITS.name} characters.`),
-  description: trimmed(CHARACTER_LIMITS.description),
-  persona: trimmed(CHARACTER_LIMITS.persona),
-  greeting: trimmed(CHARACTER_LIMITS.greeting),
-  alternateGreetings: z
-    .array(trimmed(CHARACTER_LIMITS.greeting).min(1))
-    .max(CHARACTER_LIMITS.alternateGreetings, `At most ${CHARACTER_LIMITS.alternateGreetings} alternate greetings.`),
-  exampleDialogue: trimmed(CHARACTER_LIMITS.exampleDialogue),
-  scenario: scenarioSchema,
-  systemPrompt: trimmed(CHARACTER_LIMITS.systemPrompt),
-  voiceId: idSchema.nullable(),
-  category: lineSchema(CHARACTER_LIMITS.category),
-  tags: z
-    .array(tagSchema)
-    .max(CHARACTER_LIMITS.tags, `At most ${CHARACTER_LIMITS.tags} tags.`)
-    .transform((tags) => [...new Set(tags)]),
-  visibility: z.enum(["private", "public"]),
-});
 
 export const LOREBOOK_LIMITS = {
   entries: 100,
@@ -251,10 +233,39 @@ export const lorebookSchema = z.object({
   scanDepth: z.number().int().min(1).max(LOREBOOK_LIMITS.scanDepth).default(4),
   /** the most tokens active entries may add to the prompt */
   tokenBudget: z.number().int().min(16).max(LOREBOOK_LIMITS.tokenBudget).default(512),
-  entries: z.array(lorebookEntrySchema).max(LOREBOOK_LIMITS.entries, `At most ${LOREBOOK_LIMITS.entries} lorebook entries.`).default([]),
+  entries: z
+    .array(lorebookEntrySchema)
+    .max(LOREBOOK_LIMITS.entries, `At most ${LOREBOOK_LIMITS.entries} lorebook entries.`)
+    .refine((entries) => new Set(entries.map((e) => e.id)).size === entries.length, "Each lorebook entry needs its own id.")
+    .default([]),
 });
 export type Lorebook = z.infer<typeof lorebookSchema>;
 export const emptyLorebook: Lorebook = { scanDepth: 4, tokenBudget: 512, entries: [] };
+
+const characterFields = z.object({
+  name: nameSchema(CHARACTER_LIMITS.name, "Give the character a name.", `A name can be at most ${CHARACTER_LIMITS.name} characters.`),
+  description: trimmed(CHARACTER_LIMITS.description),
+  persona: trimmed(CHARACTER_LIMITS.persona),
+  /** a short summary of temperament, put after the persona in the prompt */
+  personality: trimmed(CHARACTER_LIMITS.personality),
+  /** notes from the author for people using the character; never in a prompt */
+  creatorNotes: trimmed(CHARACTER_LIMITS.creatorNotes),
+  lorebook: lorebookSchema,
+  greeting: trimmed(CHARACTER_LIMITS.greeting),
+  alternateGreetings: z
+    .array(trimmed(CHARACTER_LIMITS.greeting).min(1))
+    .max(CHARACTER_LIMITS.alternateGreetings, `At most ${CHARACTER_LIMITS.alternateGreetings} alternate greetings.`),
+  exampleDialogue: trimmed(CHARACTER_LIMITS.exampleDialogue),
+  scenario: scenarioSchema,
+  systemPrompt: trimmed(CHARACTER_LIMITS.systemPrompt),
+  voiceId: idSchema.nullable(),
+  category: lineSchema(CHARACTER_LIMITS.category),
+  tags: z
+    .array(tagSchema)
+    .max(CHARACTER_LIMITS.tags, `At most ${CHARACTER_LIMITS.tags} tags.`)
+    .transform((tags) => [...new Set(tags)]),
+  visibility: z.enum(["private", "public"]),
+});
 
 /** A change to some fields of a character: what is not given stays as it was. */
 export const characterPatchSchema = characterFields.partial();
@@ -263,6 +274,9 @@ export const characterPatchSchema = characterFields.partial();
 export const characterInputSchema = characterFields.extend({
   description: characterFields.shape.description.default(""),
   persona: characterFields.shape.persona.default(""),
+  personality: characterFields.shape.personality.default(""),
+  creatorNotes: characterFields.shape.creatorNotes.default(""),
+  lorebook: characterFields.shape.lorebook.default(emptyLorebook),
   greeting: characterFields.shape.greeting.default(""),
   alternateGreetings: characterFields.shape.alternateGreetings.default([]),
   exampleDialogue: characterFields.shape.exampleDialogue.default(""),

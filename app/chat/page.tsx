@@ -11,7 +11,8 @@ export async function generateMetadata(): Promise<Metadata> {
 export default async function ChatsPage() {
   const { t } = await getI18n();
   return (
-    <>
+    <main className="flex min-h-0 w-full flex-1">
+      <h1 className="sr-only">{t("nav.chats")}</h1>
       <ChatSidebar className="flex w-full md:w-80" />
       <div className="hidden flex-1 flex-col items-center justify-center gap-4 p-8 text-center md:flex">
         <p className="text-lg font-semibold">{t("chats.pick")}</p>
@@ -20,6 +21,6 @@ export default async function ChatsPage() {
           {t("chat.newChat")}
         </Link>
       </div>
-    </>
+    </main>
   );
 }

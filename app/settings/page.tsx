@@ -1,5 +1,8 @@
 import type { Metadata } from "next";
+import { AccountData } from "@/components/settings/account-data";
 import { ApiTokens } from "@/components/settings/api-tokens";
+import { Defaults } from "@/components/settings/defaults";
+import { Personas } from "@/components/settings/personas";
 import { SignOutEverywhere } from "@/components/settings/sign-out-everywhere";
 import { HydrateClient, prefetch, trpc } from "@/lib/trpc/server";
 import { requireUser } from "@/server/auth";
@@ -11,16 +14,21 @@ export async function generateMetadata(): Promise<Metadata> {
 }
 
 export default async function SettingsPage() {
-  const [{ t }] = await Promise.all([getI18n(), requireUser("/settings")]);
-  await prefetch(trpc.apiTokens.list.queryOptions());
+  const [{ t }, user] = await Promise.all([getI18n(), requireUser("/settings")]);
+  await Promise.all([prefetch(trpc.apiTokens.list.queryOptions()), prefetch(trpc.personas.list.queryOptions()), prefetch(trpc.account.defaults.queryOptions())]);
   return (
     <main className="mx-auto w-full max-w-3xl px-4 pt-6 pb-20 sm:px-6 sm:pt-10">
       <h1 className="text-2xl font-extrabold tracking-tight sm:text-3xl">{t("account.title")}</h1>
       <p className="mt-2 mb-6 text-sm leading-relaxed text-zinc-400">{t("account.body")}</p>
       <HydrateClient>
-        <ApiTokens />
+        <Personas />
+        <Defaults />
+        <div className="mt-6">
+          <ApiTokens />
+        </div>
       </HydrateClient>
       <SignOutEverywhere />
+      <AccountData email={user.email ?? user.name ?? ""} />
     </main>
   );
 }

@@ -26,7 +26,7 @@ export function CharacterActions({ id, name, isOwner, signedIn }: { id: string; 
   const onError = (e: unknown) => setError(describeError(e, t));
 
   const duplicate = useMutation(
-    trpc.characters.duplicate.mutationOptions({ onSuccess: (copy) => router.push(`/characters/${copy.id}/edit`), onError }),
+    trpc.characters.duplicate.mutationOptions({ onSuccess: (copy) => router.push(`/characters/${copy.id}/edit?from=${encodeURIComponent(id)}`), onError }),
   );
   const remove = useMutation(
     trpc.characters.delete.mutationOptions({

@@ -5,13 +5,15 @@ import Image from "next/image";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useRef, useState, type ReactNode } from "react";
-import { describeError } from "@/lib/app-error";
-import { CHARACTER_LIMITS, LIMITS, type CharacterInput } from "@/lib/schemas";
+import { describeError, fieldErrorsOf } from "@/lib/app-error";
+import { CHARACTER_LIMITS, emptyLorebook, LIMITS, type CharacterInput } from "@/lib/schemas";
 import { useTRPC } from "@/lib/trpc/react";
 import { DEFAULT_PORTRAIT } from "../character-card";
 import { useI18n } from "../i18n-provider";
+import { categoryLabel, voiceName } from "@/lib/i18n/labels";
 import { ChevronRightIcon, CloseIcon, PlusIcon } from "../icons";
 import { readFileAsBase64 } from "./files";
+import { LorebookEditor } from "./lorebook-editor";
 import { ErrorNote } from "../error-note";
 
 export type CharacterDraft = CharacterInput & { imageUrl: string | null };
@@ -20,6 +22,9 @@ const EMPTY: CharacterDraft = {
   name: "",
   description: "",
   persona: "",
+  personality: "",
+  creatorNotes: "",
+  lorebook: emptyLorebook,
   greeting: "",
   alternateGreetings: [],
   exampleDialogue: "",
@@ -37,7 +42,16 @@ const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp"];
 type FieldErrors = Record<string, string[] | undefined>;
 
 /** Create or edit a character. What was typed stays in the form whatever the save does. */
-export function CharacterForm({ characterId, initial }: { characterId?: string; initial?: CharacterDraft }) {
+export function CharacterForm({
+  characterId,
+  initial,
+  discardOnCancel,
+}: {
+  characterId?: string;
+  initial?: CharacterDraft;
+  /** A copy just made by "duplicate": Cancel removes it again and goes back to the original. */
+  discardOnCancel?: { returnTo: string };
+}) {
   const { t } = useI18n();
   const trpc = useTRPC();
   const router = useRouter();
@@ -65,9 +79,15 @@ export function CharacterForm({ characterId, initial }: { characterId?: string; 
   const onSaved = (saved: { id: string }) => router.push(`/characters/${saved.id}`);
   const create = useMutation(trpc.characters.create.mutationOptions({ onSuccess: onSaved }));
   const update = useMutation(trpc.characters.update.mutationOptions({ onSuccess: onSaved }));
+  const discard = useMutation(
+    trpc.characters.delete.mutationOptions({
+      // Gone or not, the original is where the user goes back to.
+      onSettled: () => router.push(discardOnCancel?.returnTo ?? "/"),
+    }),
+  );
   const saving = create.isPending || update.isPending;
   const saveError = create.error ?? update.error;
-  const fieldErrors: FieldErrors = saveError?.data?.zodError?.fieldErrors ?? {};
+  const fieldErrors: FieldErrors = fieldErrorsOf(saveError, t);
 
   const pickImage = async (file: File | undefined) => {
     setImageError(null);
@@ -139,8 +159,14 @@ export function CharacterForm({ characterId, initial }: { characterId?: string; 
         <Field htmlFor="f-description" label={t("form.description")} hint={t("form.descriptionHint")} error={fieldErrors.description} count={[draft.description.length, CHARACTER_LIMITS.description]}>
           <textarea id="f-description" className="field" rows={2} value={draft.description} maxLength={CHARACTER_LIMITS.description} onChange={(e) => set("description", e.target.value)} />
         </Field>
+        <Field htmlFor="f-creator-notes" label={t("form.creatorNotes")} hint={t("form.creatorNotesHint")} error={fieldErrors.creatorNotes} count={[draft.creatorNotes.length, CHARACTER_LIMITS.creatorNotes]}>
+          <textarea id="f-creator-notes" className="field" rows={3} value={draft.creatorNotes} maxLength={CHARACTER_LIMITS.creatorNotes} onChange={(e) => set("creatorNotes", e.target.value)} data-testid="field-creator-notes" />
+        </Field>
         <Field htmlFor="f-persona" label={t("form.persona")} hint={t("form.personaHint")} error={fieldErrors.persona} count={[draft.persona.length, CHARACTER_LIMITS.persona]}>
           <textarea id="f-persona" className="field" rows={7} value={draft.persona} maxLength={CHARACTER_LIMITS.persona} onChange={(e) => set("persona", e.target.value)} data-testid="field-persona" />
+        </Field>
+        <Field htmlFor="f-personality" label={t("form.personality")} hint={t("form.personalityHint")} error={fieldErrors.personality} count={[draft.personality.length, CHARACTER_LIMITS.personality]}>
+          <textarea id="f-personality" className="field" rows={2} value={draft.personality} maxLength={CHARACTER_LIMITS.personality} onChange={(e) => set("personality", e.target.value)} data-testid="field-personality" />
         </Field>
         <Field htmlFor="f-greeting" label={t("form.greeting")} hint={t("form.greetingHint")} error={fieldErrors.greeting} count={[draft.greeting.length, CHARACTER_LIMITS.greeting]}>
           <textarea id="f-greeting" className="field" rows={3} value={draft.greeting} maxLength={CHARACTER_LIMITS.greeting} onChange={(e) => set("greeting", e.target.value)} data-testid="field-greeting" />
@@ -192,15 +218,17 @@ export function CharacterForm({ characterId, initial }: { characterId?: string; 
           <FieldError messages={fieldErrors.scenario} />
         </fieldset>
 
+        <LorebookEditor value={draft.lorebook} onChange={(lorebook) => set("lorebook", lorebook)} error={fieldErrors.lorebook} />
+
         <Field htmlFor="f-voice" label={t("form.voice")} error={fieldErrors.voiceId}>
           <select id="f-voice" className="field" value={draft.voiceId ?? ""} onChange={(e) => set("voiceId", e.target.value || null)} data-testid="voice-picker">
             <option value="">
               {t("form.voiceDefault")}
-              {defaultVoice ? ` · ${defaultVoice.name}` : ""}
+              {defaultVoice ? ` · ${voiceName(defaultVoice, t)}` : ""}
             </option>
             {voices.data?.voices.map((voice) => (
               <option key={voice.id} value={voice.id}>
-                {voice.name}
+                {voiceName(voice, t)}
                 {voice.ownerId ? "" : ` · ${t("character.preset")}`}
               </option>
             ))}
@@ -220,7 +248,7 @@ export function CharacterForm({ characterId, initial }: { characterId?: string; 
                   draft.category === category ? "border-brand-400/60 bg-brand-500/20 text-brand-300" : "border-white/10 bg-white/5 text-zinc-300 hover:bg-white/10"
                 }`}
               >
-                {category}
+                {categoryLabel(category, t)}
               </button>
             ))}
           </div>
@@ -309,9 +337,21 @@ export function CharacterForm({ characterId, initial }: { characterId?: string; 
           <button type="submit" className="btn-primary flex-1 md:flex-none" disabled={saving || upload.isPending} data-testid="save-character">
             {saving ? t("form.saving") : t("form.save")}
           </button>
-          <Link href={characterId ? `/characters/${characterId}` : "/"} className="btn-ghost">
-            {t("common.cancel")}
-          </Link>
+          {discardOnCancel && characterId ? (
+            <button
+              type="button"
+              className="btn-ghost"
+              disabled={saving || discard.isPending}
+              onClick={() => discard.mutate({ id: characterId })}
+              data-testid="discard-copy"
+            >
+              {t("common.cancel")}
+            </button>
+          ) : (
+            <Link href={characterId ? `/characters/${characterId}` : "/"} className="btn-ghost">
+              {t("common.cancel")}
+            </Link>
+          )}
         </div>
       </div>
     </form>

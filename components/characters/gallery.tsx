@@ -9,6 +9,8 @@ import type { MessageKey } from "@/lib/i18n";
 import { useTRPC } from "@/lib/trpc/react";
 import { CharacterCard } from "../character-card";
 import { useI18n } from "../i18n-provider";
+import { onTabListKeyDown } from "../hooks/tab-keys";
+import { categoryLabel } from "@/lib/i18n/labels";
 import { PlusIcon } from "../icons";
 
 const SCOPE_LABEL: Record<Scope, MessageKey> = {
@@ -80,13 +82,20 @@ export function Gallery({ signedIn }: { signedIn: boolean }) {
       </div>
 
       <div className="mt-5 flex flex-col gap-3 lg:flex-row lg:items-center">
-        <div className="flex gap-1 overflow-x-auto rounded-xl border border-white/[0.07] bg-ink-900 p-1" role="tablist">
+        <div
+          className="flex gap-1 overflow-x-auto rounded-xl border border-white/[0.07] bg-ink-900 p-1"
+          role="tablist"
+          aria-label={t("gallery.title")}
+          onKeyDown={onTabListKeyDown}
+        >
           {scopes.map((scope) => (
             <button
               key={scope}
               type="button"
               role="tab"
               aria-selected={filters.scope === scope}
+              // One stop in the Tab order; the arrow keys move between the tabs.
+              tabIndex={filters.scope === scope ? 0 : -1}
               onClick={() => setFilters({ scope })}
               className={`min-h-10 rounded-lg px-3.5 text-sm whitespace-nowrap transition ${
                 filters.scope === scope ? "bg-white/10 font-semibold text-white" : "text-zinc-400 hover:text-zinc-100"
@@ -116,7 +125,7 @@ export function Gallery({ signedIn }: { signedIn: boolean }) {
         >
           {facets.data.categories.map(({ value }) => (
             <Chip key={`c-${value}`} active={filters.category === value} onClick={() => setFilters({ category: filters.category === value ? "" : value })}>
-              {value}
+              {categoryLabel(value, t)}
             </Chip>
           ))}
           <span className="mx-1 w-px shrink-0 self-stretch bg-white/10" aria-hidden />
@@ -134,7 +143,7 @@ export function Gallery({ signedIn }: { signedIn: boolean }) {
         data-testid="character-grid"
       >
         {items.map((character) => (
-          <CharacterCard key={character.id} character={character} presetLabel={t("character.preset")} />
+          <CharacterCard key={character.id} character={character} presetLabel={t("character.preset")} categoryText={categoryLabel(character.category, t)} />
         ))}
       </div>
       {!gallery.isLoading && items.length === 0 && (

@@ -4,6 +4,7 @@ import { skipToken, useInfiniteQuery, useMutation, useQuery, useQueryClient } fr
 import { useSubscription } from "@trpc/tanstack-react-query";
 import Image from "next/image";
 import Link from "next/link";
+import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
 import { describeError } from "@/lib/app-error";
 import { LIMITS } from "@/lib/schemas";
@@ -14,7 +15,11 @@ import { DEFAULT_PORTRAIT } from "../character-card";
 import { ArrowLeftIcon, SlidersIcon } from "../icons";
 import { useI18n } from "../i18n-provider";
 import { useSpeech } from "../speech/use-speech";
-import { ChatSettings } from "./chat-settings";
+import { ChatMenu } from "./chat-menu";
+import { SideSheet } from "../side-sheet";
+import { ReplyAnnouncer } from "./reply-announcer";
+import { useJumpToMessage } from "./use-jump-to-message";
+import { CHAT_SETTINGS_TITLE, ChatSettings } from "./chat-settings";
 import { MessageBubble, type ReplyStageView, type BubbleActions } from "./message-bubble";
 
 type StoredMessage = RouterOutputs["sessions"]["messages"]["messages"][number];
@@ -83,6 +88,7 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
   const [live, setLive] = useState<LiveState | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const closeSettings = useCallback(() => setSettingsOpen(false), []);
 
   // After a reload mid-reply, pick the reply up where the server is.
   const unfinished = stored.findLast((m) => m.role === "assistant" && m.status === "streaming");
@@ -245,9 +251,23 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
     trpc.chat.edit.mutationOptions({ onMutate: stopSpeech, onSuccess: ({ reply }) => afterReplyStarted.onSuccess(reply), onError: fail }),
   );
   const swipe = useMutation(trpc.chat.swipe.mutationOptions({ onSuccess: () => refreshHistory(), onError: fail }));
+  const editText = useMutation(trpc.chat.editMessage.mutationOptions({ onSuccess: () => refreshHistory(), onError: fail }));
+  const router = useRouter();
+  // A branch is a chat of its own: the reader goes there (its reply, if any, is followed there).
+  const branch = useMutation(
+    trpc.chat.branch.mutationOptions({
+      onMutate: stopSpeech,
+      onSuccess: async ({ sessionId: branchId }) => {
+        await queryClient.invalidateQueries({ queryKey: trpc.sessions.list.pathKey() });
+        router.push(`/chat/${branchId}`);
+      },
+      onError: fail,
+    }),
+  );
   const remove = useMutation(trpc.chat.deleteMessage.mutationOptions({ onSuccess: () => refreshHistory(), onError: fail }));
 
-  const busy = followId !== null || send.isPending || retry.isPending || regenerate.isPending || continueReply.isPending || edit.isPending;
+  const busy =
+    followId !== null || send.isPending || retry.isPending || regenerate.isPending || continueReply.isPending || edit.isPending || branch.isPending;
 
   // A new reply being written (sent, regenerated, edited) silences the old one; its own speech (a
   // fast reply may already be speaking, or waiting to be read, when this runs) goes on.
@@ -281,6 +301,18 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
   // Follow the conversation as it grows, unless the reader scrolled up to read.
   const scroller = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
+  const unpin = useCallback(() => {
+    pinned.current = false;
+  }, []);
+  // A search hit opens the chat at its message.
+  useJumpToMessage({
+    loadedIds: stored.map((m) => m.id),
+    hasOlder: history.hasNextPage,
+    loadingOlder: history.isFetchingNextPage,
+    loadOlder: history.fetchNextPage,
+    scrollerRef: scroller,
+    unpin,
+  });
   useLayoutEffect(() => {
     const el = scroller.current;
     if (el && pinned.current) el.scrollTop = el.scrollHeight;
@@ -294,15 +326,31 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
     message.role === "assistant" && message.status !== "streaming" && speechOn && spokenText(message.content) !== "";
   const actionsFor = (message: StoredMessage, index: number): BubbleActions => {
     const isLast = index === visible.length - 1 && !followId;
+    const settled = message.status !== "streaming";
+    const canRegenerate = isLast && message.role === "assistant" && lastUserIndex >= 0 && lastUserIndex < index && !busy;
+    const atLastAlternative = message.swipeIndex + 1 >= message.swipeCount;
     return {
       copy: message.content ? () => void navigator.clipboard?.writeText(message.content) : undefined,
-      edit: message.role === "user" && !busy ? (text) => edit.mutate({ messageId: message.id, text }) : undefined,
-      delete: !busy ? () => remove.mutate({ messageId: message.id }) : undefined,
-      regenerate:
-        isLast && message.role === "assistant" && lastUserIndex >= 0 && lastUserIndex < index && !busy
-          ? () => regenerate.mutate({ messageId: message.id })
+      edit: settled && message.status !== "error" && !busy ? (text) => editText.mutate({ messageId: message.id, text }) : undefined,
+      answerAgain:
+        message.role === "user" && !busy
+          ? {
+              later: visible.length - 1 - index,
+              replace: (text) => edit.mutate({ messageId: message.id, text }),
+              branch: (text) => branch.mutate({ messageId: message.id, text }),
+            }
           : undefined,
-      swipe: isLast && message.swipeCount > 1 && !busy ? (direction) => swipe.mutate({ messageId: message.id, direction }) : undefined,
+      branch: settled && !busy ? () => branch.mutate({ messageId: message.id }) : undefined,
+      delete: !busy ? () => remove.mutate({ messageId: message.id }) : undefined,
+      regenerate: canRegenerate ? () => regenerate.mutate({ messageId: message.id }) : undefined,
+      // Past the last alternative, → writes a new one (as a regeneration does).
+      swipe:
+        isLast && !busy && (message.swipeCount > 1 || canRegenerate)
+          ? (direction) =>
+              direction === "next" && atLastAlternative && canRegenerate
+                ? regenerate.mutate({ messageId: message.id })
+                : swipe.mutate({ messageId: message.id, direction })
+          : undefined,
       continue:
         isLast && message.role === "assistant" && !busy && (message.status === "stopped" || (message.status === "complete" && message.finishReason === "length"))
           ? () => continueReply.mutate({ messageId: message.id })
@@ -320,17 +368,18 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
   };
 
   return (
-    <div className="flex min-h-0 min-w-0 flex-1 flex-col" data-testid="chat-room">
+    <main className="flex min-h-0 min-w-0 flex-1 flex-col" data-testid="chat-room" data-owns-phone-screen="">
+      <ReplyAnnouncer last={last} name={character.name} />
       <div className="flex items-center gap-3 border-b border-white/[0.06] px-3 py-2.5 sm:px-4">
-        <Link href="/chat" className="grid size-9 place-items-center rounded-lg text-zinc-400 hover:bg-white/5 md:hidden" aria-label={t("nav.chats")}>
+        <Link href="/chat" className="grid size-11 place-items-center rounded-lg text-zinc-400 hover:bg-white/5 md:hidden" aria-label={t("nav.chats")}>
           <ArrowLeftIcon />
         </Link>
         <CharacterHeading href={shared ? `/characters/${character.id}` : null}>
           <Image src={character.imageUrl ?? DEFAULT_PORTRAIT} alt="" width={40} height={40} className="size-10 rounded-full object-cover ring-2 ring-brand-500/40" />
           <div className="min-w-0">
-            <p className="truncate font-semibold" data-testid="chat-character">
+            <h1 className="truncate font-semibold" data-testid="chat-character">
               {character.name}
-            </p>
+            </h1>
             <p className="truncate text-xs text-zinc-500" data-testid="chat-heading-title">
               {title ?? t("chat.untitled", { name: character.name })}
             </p>
@@ -339,7 +388,7 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
         <button
           type="button"
           onClick={() => setSettingsOpen((open) => !open)}
-          className="ml-auto flex items-center gap-2 rounded-full border border-white/10 px-3 py-1.5 text-xs text-zinc-300 hover:bg-white/5"
+          className="ml-auto flex items-center justify-center gap-2 rounded-full border border-white/10 px-3 py-1.5 text-xs text-zinc-300 hover:bg-white/5 max-md:min-h-11 max-md:min-w-11"
           aria-expanded={settingsOpen}
           data-testid="open-settings"
         >
@@ -347,6 +396,7 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
           <SlidersIcon />
           <span className="sr-only">{t("settings.title")}</span>
         </button>
+        <ChatMenu sessionId={sessionId} characterId={shared ? character.id : null} busy={busy} onCleared={() => void refreshHistory()} onError={fail} />
       </div>
 
       {!shared && (
@@ -356,6 +406,11 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
       )}
 
       <div className="relative flex min-h-0 flex-1">
+        {settingsOpen && (
+          <SideSheet onClose={closeSettings} labelledBy={CHAT_SETTINGS_TITLE} testId="chat-settings-sheet">
+            <ChatSettings sessionId={sessionId} onClose={closeSettings} />
+          </SideSheet>
+        )}
         <div
           ref={scroller}
           onScroll={(event) => {
@@ -414,7 +469,6 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
             )}
           </div>
         </div>
-        {settingsOpen && <ChatSettings sessionId={sessionId} onClose={() => setSettingsOpen(false)} />}
       </div>
 
       <div className="border-t border-white/[0.06] bg-ink-950/90 px-3 pt-3 pb-[max(0.75rem,env(safe-area-inset-bottom))] sm:px-4">
@@ -464,7 +518,7 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
           <p className="mt-1.5 hidden text-[11px] text-zinc-600 sm:block">{t("chat.enterHint")}</p>
         </div>
       </div>
-    </div>
+    </main>
   );
 }
 

@@ -11,11 +11,17 @@ const STREAMING_MODES = [0, 1, 2, 3] as const;
 type StreamingMode = (typeof STREAMING_MODES)[number];
 import { useTRPC } from "@/lib/trpc/react";
 import { CloseIcon } from "../icons";
+import { ChatExport, PersonaPicker } from "./chat-persona";
+import { RoleplaySettings } from "./roleplay-settings";
 import { useI18n } from "../i18n-provider";
+import { formatDateTime } from "@/lib/i18n/time";
+
+/** The panel's heading, which names its sheet (components/side-sheet.tsx). */
+export const CHAT_SETTINGS_TITLE = "chat-settings-title";
 
 /** The chat's model, temperature, reply length, thinking and speech, plus its numbers. */
 export function ChatSettings({ sessionId, onClose }: { sessionId: string; onClose: () => void }) {
-  const { t, locale } = useI18n();
+  const { t, locale, timeZone } = useI18n();
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -35,17 +41,19 @@ export function ChatSettings({ sessionId, onClose }: { sessionId: string; onClos
     }),
   );
   const number = new Intl.NumberFormat(locale);
-  const date = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" });
+  const date = { format: (value: Date | string) => formatDateTime(value, locale, timeZone) };
   const modelNames = models.data?.models.map((m) => m.name) ?? [];
   const options = current && !modelNames.includes(current.model) ? [current.model, ...modelNames] : modelNames;
 
   return (
-    <aside
-      className="absolute inset-y-0 right-0 z-20 w-full max-w-xs overflow-y-auto border-l border-white/[0.06] bg-ink-900 p-4 shadow-2xl sm:static sm:shadow-none"
+    <section
+      className="min-h-0 flex-1 overflow-y-auto overscroll-contain p-4"
       data-testid="chat-settings"
     >
       <div className="flex items-center justify-between">
-        <h2 className="font-bold">{t("settings.title")}</h2>
+        <h2 id={CHAT_SETTINGS_TITLE} className="font-bold">
+          {t("settings.title")}
+        </h2>
         <button type="button" onClick={onClose} className="grid size-9 place-items-center rounded-lg text-zinc-400 hover:bg-white/5" aria-label={t("common.close")}>
           <CloseIcon />
         </button>
@@ -187,6 +195,8 @@ export function ChatSettings({ sessionId, onClose }: { sessionId: string; onClos
               <p className="mt-1 text-xs text-zinc-500">{t(`settings.ttsStreamingHint.${current.settings.sovitsStreamingMode}`)}</p>
             </div>
           )}
+          <PersonaPicker sessionId={sessionId} personaId={current.personaId} />
+          <RoleplaySettings sessionId={sessionId} authorNote={current.authorNote} authorNoteDepth={current.authorNoteDepth} />
           {update.error && <p className="text-sm text-rose-400">{describeError(update.error, t)}</p>}
           {stats.data && (
             <dl className="grid grid-cols-2 gap-x-3 gap-y-2 rounded-xl border border-white/[0.06] p-3 text-xs" data-testid="chat-stats">
@@ -200,8 +210,9 @@ export function ChatSettings({ sessionId, onClose }: { sessionId: string; onClos
               <dd className="text-right">{date.format(stats.data.lastActiveAt)}</dd>
             </dl>
           )}
+          <ChatExport sessionId={sessionId} />
         </div>
       )}
-    </aside>
+    </section>
   );
 }

@@ -3,14 +3,18 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Image from "next/image";
 import Link from "next/link";
-import { usePathname, useRouter } from "next/navigation";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useDeferredValue, useState } from "react";
 import { describeError } from "@/lib/app-error";
 import { LIMITS } from "@/lib/schemas";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc/react";
 import { DEFAULT_PORTRAIT } from "../character-card";
-import { EditIcon, PlusIcon, TrashIcon } from "../icons";
+import { BranchIcon, EditIcon, PlusIcon, TrashIcon } from "../icons";
+import { nestBranches } from "./branches";
 import { useI18n } from "../i18n-provider";
+import { useNow } from "../hooks/use-now";
+import { formatWhen } from "@/lib/i18n/time";
+import { messageHref } from "./use-jump-to-message";
 import { ConfirmDialog } from "../confirm-dialog";
 import { IconButton } from "../icon-button";
 
@@ -18,11 +22,13 @@ type ChatItem = RouterOutputs["sessions"]["list"]["items"][number];
 
 /** The user's chats: most recent first, searchable, with rename and delete. */
 export function ChatSidebar({ className = "" }: { className?: string }) {
-  const { t, locale } = useI18n();
+  const { t, locale, timeZone } = useI18n();
   const trpc = useTRPC();
   const pathname = usePathname();
   const activeId = pathname.startsWith("/chat/") ? pathname.split("/")[2] : undefined;
-  const [query, setQuery] = useState("");
+  // A search outlives opening one of its hits (?q= travels with the hit's link).
+  const searchParams = useSearchParams();
+  const [query, setQuery] = useState(() => searchParams.get("q") ?? "");
   const q = useDeferredValue(query.trim());
 
   const list = useInfiniteQuery(
@@ -30,7 +36,7 @@ export function ChatSidebar({ className = "" }: { className?: string }) {
   );
   const search = useQuery(trpc.sessions.search.queryOptions({ q, limit: 20 }, { enabled: q.length > 0 }));
   const chats = list.data?.pages.flatMap((page) => page.items) ?? [];
-  const when = new Intl.DateTimeFormat(locale, { month: "short", day: "numeric" });
+  const now = useNow();
 
   return (
     <aside className={`min-h-0 flex-col border-r border-white/[0.06] bg-ink-900/60 ${className}`} data-testid="chat-sidebar">
@@ -56,8 +62,8 @@ export function ChatSidebar({ className = "" }: { className?: string }) {
           <>
             {chats.length === 0 && !list.isLoading && <p className="px-3 py-6 text-center text-sm text-zinc-500">{t("home.noRecent")}</p>}
             <ul className="space-y-0.5">
-              {chats.map((chat) => (
-                <ChatRow key={chat.id} chat={chat} active={chat.id === activeId} date={when.format(chat.lastMessageAt)} />
+              {nestBranches(chats).map(({ chat, depth }) => (
+                <ChatRow key={chat.id} chat={chat} depth={depth} active={chat.id === activeId} date={formatWhen(chat.lastMessageAt, locale, timeZone, now)} />
               ))}
             </ul>
             {list.hasNextPage && (
@@ -72,7 +78,7 @@ export function ChatSidebar({ className = "" }: { className?: string }) {
   );
 }
 
-function ChatRow({ chat, active, date }: { chat: ChatItem; active: boolean; date: string }) {
+function ChatRow({ chat, depth, active, date }: { chat: ChatItem; depth: number; active: boolean; date: string }) {
   const { t } = useI18n();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -93,7 +99,13 @@ function ChatRow({ chat, active, date }: { chat: ChatItem; active: boolean; date
   const title = chat.title ?? t("chat.untitled", { name: chat.characterName });
 
   return (
-    <li data-testid="chat-row" data-session-id={chat.id}>
+    <li
+      data-testid="chat-row"
+      data-session-id={chat.id}
+      data-parent-id={chat.parentId ?? undefined}
+      // A branch sits under the chat it was made from, one step in per level.
+      style={depth > 0 ? { paddingInlineStart: `${Math.min(depth, 3) * 0.875}rem` } : undefined}
+    >
       {renaming !== null ? (
         <form
           className="flex gap-1.5 p-1.5"
@@ -122,6 +134,12 @@ function ChatRow({ chat, active, date }: { chat: ChatItem; active: boolean; date
             <Image src={chat.characterImage ?? DEFAULT_PORTRAIT} alt="" width={40} height={40} className="size-10 shrink-0 rounded-full object-cover" />
             <div className="min-w-0 flex-1">
               <div className="flex items-baseline gap-2">
+                {chat.parentId && (
+                  <span className="shrink-0 self-center text-brand-300" title={t("chat.branchBadge")} data-testid="branch-mark">
+                    <BranchIcon width={14} height={14} />
+                    <span className="sr-only">{t("chat.branchBadge")}</span>
+                  </span>
+                )}
                 <p className="truncate text-sm font-semibold" data-testid="chat-title">
                   {title}
                 </p>
@@ -163,7 +181,7 @@ function SearchResults({ results, loading, query }: { results: RouterOutputs["se
     <ul className="space-y-0.5" data-testid="search-results">
       {results.map((hit) => (
         <li key={hit.messageId}>
-          <Link href={`/chat/${hit.sessionId}`} className="block rounded-xl p-2.5 hover:bg-white/[0.04]">
+          <Link href={messageHref(hit.sessionId, hit.messageId, query)} className="block rounded-xl p-2.5 hover:bg-white/[0.04]" data-testid="search-hit">
             <p className="truncate text-xs text-zinc-500">
               {hit.characterName} · {hit.sessionTitle ?? t("chat.untitled", { name: hit.characterName })}
             </p>

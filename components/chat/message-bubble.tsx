@@ -5,15 +5,16 @@ import { memo, useState } from "react";
 import { LIMITS } from "@/lib/schemas";
 import type { RouterOutputs } from "@/lib/trpc/react";
 import { DEFAULT_PORTRAIT } from "../character-card";
-import { CheckIcon, ChevronLeftIcon, ChevronRightIcon, CopyIcon, DownloadIcon, EditIcon, RefreshIcon, SpeakerIcon, StopSquareIcon, TrashIcon } from "../icons";
+import { BranchIcon, CheckIcon, ChevronLeftIcon, ChevronRightIcon, CopyIcon, DownloadIcon, EditIcon, RefreshIcon, SpeakerIcon, StopSquareIcon, TrashIcon } from "../icons";
 import { useI18n } from "../i18n-provider";
 import { ConfirmDialog } from "../confirm-dialog";
-import { IconButton } from "../icon-button";
-import { Markdown } from "./markdown";
+import { ICON_BUTTON_BOX, IconButton } from "../icon-button";
+import { MessageTime } from "./message-time";
+import { ViewerMarkdown } from "./viewer-names";
 
 type StoredMessage = RouterOutputs["sessions"]["messages"]["messages"][number];
 export type BubbleMessage = Pick<StoredMessage, "id" | "role" | "content" | "status"> &
-  Partial<Pick<StoredMessage, "thinking" | "finishReason" | "timeToFirstTokenMs" | "seenFirstTokenMs" | "tokensPerSecond" | "swipeIndex" | "swipeCount">> & {
+  Partial<Pick<StoredMessage, "thinking" | "createdAt" | "finishReason" | "timeToFirstTokenMs" | "seenFirstTokenMs" | "tokensPerSecond" | "swipeIndex" | "swipeCount">> & {
     /** Where a reply being written is (waiting for the model, loading, thinking, speaking). */
     stage?: ReplyStageView | null;
   };
@@ -42,7 +43,15 @@ function stageSentence(stage: ReplyStageView, t: ReturnType<typeof useI18n>["t"]
 /** What can be done with a message; an action that is absent is not offered. */
 export interface BubbleActions {
   copy?: () => void;
+  /** Changes the message's text; the conversation after it stays as it is. */
   edit?: (text: string) => void;
+  /**
+   * A message of the user's said differently and answered again: `replace` removes the `later`
+   * messages after it, `branch` keeps them and goes on in a new chat.
+   */
+  answerAgain?: { later: number; replace: (text: string) => void; branch: (text: string) => void };
+  /** A new chat with the history up to this message. */
+  branch?: () => void;
   delete?: () => void;
   regenerate?: () => void;
   swipe?: (direction: "previous" | "next") => void;
@@ -68,7 +77,15 @@ interface BubbleProps {
 function offer(actions: BubbleActions | undefined) {
   return Object.entries(actions ?? {})
     .filter(([, action]) => action !== undefined)
-    .map(([name, action]) => (name === "speak" ? `speak:${(action as BubbleActions["speak"])!.playing}` : name === "download" ? `download:${String(action)}` : name))
+    .map(([name, action]) =>
+      name === "speak"
+        ? `speak:${(action as BubbleActions["speak"])!.playing}`
+        : name === "download"
+          ? `download:${String(action)}`
+          : name === "answerAgain"
+            ? `answerAgain:${(action as BubbleActions["answerAgain"])!.later}`
+            : name,
+    )
     .join(",");
 }
 
@@ -85,6 +102,8 @@ function MessageBubbleView({ message, character, actions = {} }: BubbleProps) {
   const { t } = useI18n();
   const [editing, setEditing] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
+  /** New text waiting for the answer to "the later messages go: branch instead?" */
+  const [rewriting, setRewriting] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
   const isUser = message.role === "user";
   const streaming = message.status === "streaming";
@@ -92,7 +111,8 @@ function MessageBubbleView({ message, character, actions = {} }: BubbleProps) {
   const firstTokenMs = message.seenFirstTokenMs ?? message.timeToFirstTokenMs;
 
   const toolbar = (
-    <div className={`flex items-center gap-0.5 ${isUser ? "justify-end" : ""}`} data-testid="message-actions">
+    <div className={`flex flex-wrap items-center gap-0.5 ${isUser ? "justify-end" : ""}`} data-testid="message-actions">
+      {message.createdAt && <MessageTime value={message.createdAt} />}
       {actions.swipe && (
         <div className="mr-1 flex items-center gap-0.5 text-xs text-zinc-400" data-testid="swipes">
           <IconButton label={t("chat.previous")} onClick={() => actions.swipe?.("previous")} testId="swipe-previous">
@@ -101,7 +121,11 @@ function MessageBubbleView({ message, character, actions = {} }: BubbleProps) {
           <span className="tabular-nums" data-testid="swipe-position">
             {(message.swipeIndex ?? 0) + 1}/{message.swipeCount}
           </span>
-          <IconButton label={t("chat.next")} onClick={() => actions.swipe?.("next")} testId="swipe-next">
+          <IconButton
+            label={(message.swipeIndex ?? 0) + 1 >= (message.swipeCount ?? 1) ? t("chat.swipeGenerate") : t("chat.next")}
+            onClick={() => actions.swipe?.("next")}
+            testId="swipe-next"
+          >
             <ChevronRightIcon />
           </IconButton>
         </div>
@@ -122,7 +146,7 @@ function MessageBubbleView({ message, character, actions = {} }: BubbleProps) {
           download
           title={t("speech.download")}
           aria-label={t("speech.download")}
-          className="grid size-8 place-items-center rounded-lg text-zinc-500 hover:bg-white/10 hover:text-zinc-100"
+          className={`${ICON_BUTTON_BOX} text-zinc-500 hover:bg-white/10 hover:text-zinc-100`}
           data-testid="download-audio"
         >
           <DownloadIcon />
@@ -151,6 +175,11 @@ function MessageBubbleView({ message, character, actions = {} }: BubbleProps) {
           <EditIcon />
         </IconButton>
       )}
+      {actions.branch && (
+        <IconButton label={t("chat.branch")} onClick={actions.branch} testId="branch">
+          <BranchIcon />
+        </IconButton>
+      )}
       {actions.delete && (
         <IconButton label={t("chat.delete")} onClick={() => setConfirming(true)} testId="delete-message">
           <TrashIcon />
@@ -159,10 +188,10 @@ function MessageBubbleView({ message, character, actions = {} }: BubbleProps) {
     </div>
   );
 
-  const dialog = confirming && (
+  const deleteDialog = confirming && (
     <ConfirmDialog
       title={t("chat.deleteTitle")}
-      body={t("chat.deleteBody")}
+      body={isUser ? t("chat.deleteUserBody") : t("chat.deleteBody")}
       confirmLabel={t("chat.delete")}
       onConfirm={() => {
         setConfirming(false);
@@ -171,38 +200,59 @@ function MessageBubbleView({ message, character, actions = {} }: BubbleProps) {
       onCancel={() => setConfirming(false)}
     />
   );
+  const answerAgain = actions.answerAgain;
+  const rewriteDialog = rewriting !== null && answerAgain && (
+    <ConfirmDialog
+      title={t("chat.rewriteTitle")}
+      body={t("chat.rewriteBody", { count: answerAgain.later })}
+      confirmLabel={t("chat.rewriteReplace")}
+      onConfirm={() => {
+        answerAgain.replace(rewriting);
+        setRewriting(null);
+      }}
+      onCancel={() => setRewriting(null)}
+      alternative={{
+        label: t("chat.rewriteBranch"),
+        onSelect: () => {
+          answerAgain.branch(rewriting);
+          setRewriting(null);
+        },
+      }}
+    />
+  );
+  const dialog = (
+    <>
+      {deleteDialog}
+      {rewriteDialog}
+    </>
+  );
+  const editForm = editing !== null && (
+    <EditForm
+      text={editing}
+      onChange={setEditing}
+      onCancel={() => setEditing(null)}
+      onSave={(text) => {
+        actions.edit?.(text);
+        setEditing(null);
+      }}
+      onAnswerAgain={
+        answerAgain
+          ? (text) => {
+              setEditing(null);
+              // Nothing after it would go: no question to ask.
+              if (answerAgain.later === 0) answerAgain.replace(text);
+              else setRewriting(text);
+            }
+          : undefined
+      }
+    />
+  );
 
   if (isUser) {
     return (
       <div className="group flex flex-col items-end" data-testid="message" data-role="user" data-message-id={message.id}>
-        {editing !== null ? (
-          <form
-            className="w-full max-w-[85%] space-y-2"
-            onSubmit={(event) => {
-              event.preventDefault();
-              if (!editing.trim()) return;
-              actions.edit?.(editing.trim());
-              setEditing(null);
-            }}
-          >
-            <textarea
-              autoFocus
-              value={editing}
-              maxLength={LIMITS.message}
-              onChange={(event) => setEditing(event.target.value)}
-              className="field min-h-20 resize-y"
-              aria-label={t("chat.edit")}
-              data-testid="edit-input"
-            />
-            <div className="flex justify-end gap-2">
-              <button type="button" className="btn-ghost px-3 py-1.5" onClick={() => setEditing(null)}>
-                {t("common.cancel")}
-              </button>
-              <button type="submit" className="btn-primary px-3 py-1.5" data-testid="edit-save">
-                {t("chat.editSave")}
-              </button>
-            </div>
-          </form>
+        {editForm ? (
+          editForm
         ) : (
           <div data-testid="message-text" className="max-w-[85%] rounded-2xl rounded-br-md bg-gradient-to-br from-brand-600 to-accent-500 px-4 py-2.5 text-[15px] leading-relaxed whitespace-pre-wrap text-white shadow-lg shadow-brand-900/20">
             {message.content}
@@ -230,8 +280,9 @@ function MessageBubbleView({ message, character, actions = {} }: BubbleProps) {
             </p>
           </details>
         )}
+        {editForm || (
         <div className="rounded-2xl rounded-tl-md border border-white/[0.06] bg-ink-800 px-4 py-2.5 text-[15px] leading-relaxed break-words whitespace-pre-line text-zinc-100" data-testid="message-text">
-          {message.content ? <Markdown text={message.content} /> : null}
+          {message.content ? <ViewerMarkdown text={message.content} /> : null}
           {streaming && (
             <span className="ml-1 inline-flex gap-1 align-middle" aria-label={t("chat.typing", { name: character.name })} data-testid="typing">
               <span className="size-1.5 animate-blink rounded-full bg-zinc-400" />
@@ -240,6 +291,7 @@ function MessageBubbleView({ message, character, actions = {} }: BubbleProps) {
             </span>
           )}
         </div>
+        )}
         {streaming && message.stage && stageSentence(message.stage, t) && (
           <p className="mt-1 text-xs text-zinc-400" data-testid="reply-stage" data-stage={message.stage.stage}>
             {stageSentence(message.stage, t)}
@@ -257,12 +309,15 @@ function MessageBubbleView({ message, character, actions = {} }: BubbleProps) {
               {t("chat.continue")}
             </button>
           )}
-          {message.status === "complete" && firstTokenMs != null && message.tokensPerSecond != null && (
+          {(message.status === "complete" || message.status === "stopped") && firstTokenMs != null && (
+            // A stopped reply has no rate from the model (it never said how long it took): its wait only.
             <p className="mt-1 text-[11px] text-zinc-600 tabular-nums" data-testid="reply-stats">
-              {t("chat.stats", { ttft: `${firstTokenMs} ms`, tps: message.tokensPerSecond.toFixed(1) })}
+              {message.tokensPerSecond != null
+                ? t("chat.stats", { ttft: `${firstTokenMs} ms`, tps: message.tokensPerSecond.toFixed(1) })
+                : t("chat.statsFirstToken", { ttft: `${firstTokenMs} ms` })}
             </p>
           )}
-          {!streaming && (
+          {!streaming && editing === null && (
             <div className={actions.swipe ? "" : "opacity-100 transition md:opacity-0 md:group-hover:opacity-100 md:group-focus-within:opacity-100"}>
               {toolbar}
             </div>
@@ -271,5 +326,61 @@ function MessageBubbleView({ message, character, actions = {} }: BubbleProps) {
       </div>
       {dialog}
     </div>
+  );
+}
+
+/** A message's text being changed: saved as it is, or (for the user's) answered again. */
+function EditForm({
+  text,
+  onChange,
+  onCancel,
+  onSave,
+  onAnswerAgain,
+}: {
+  text: string;
+  onChange: (text: string) => void;
+  onCancel: () => void;
+  onSave: (text: string) => void;
+  onAnswerAgain?: (text: string) => void;
+}) {
+  const { t } = useI18n();
+  const trimmed = text.trim();
+  return (
+    <form
+      className="w-full min-w-[min(36rem,80vw)] max-w-full space-y-2"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (trimmed) onSave(trimmed);
+      }}
+      onKeyDown={(event) => {
+        if (event.key === "Escape") {
+          event.stopPropagation();
+          onCancel();
+        }
+      }}
+    >
+      <textarea
+        autoFocus
+        value={text}
+        maxLength={LIMITS.message}
+        onChange={(event) => onChange(event.target.value)}
+        className="field min-h-24 resize-y"
+        aria-label={t("chat.edit")}
+        data-testid="edit-input"
+      />
+      <div className="flex flex-wrap justify-end gap-2">
+        <button type="button" className="btn-ghost px-3 py-1.5" onClick={onCancel}>
+          {t("common.cancel")}
+        </button>
+        {onAnswerAgain && (
+          <button type="button" className="btn-ghost px-3 py-1.5" disabled={!trimmed} onClick={() => onAnswerAgain(trimmed)} data-testid="edit-answer-again">
+            {t("chat.editSave")}
+          </button>
+        )}
+        <button type="submit" className="btn-primary px-3 py-1.5" disabled={!trimmed} data-testid="edit-save">
+          {t("chat.editSaveOnly")}
+        </button>
+      </div>
+    </form>
   );
 }

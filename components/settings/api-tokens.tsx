@@ -7,6 +7,7 @@ import { LIMITS } from "@/lib/schemas";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc/react";
 import { ConfirmDialog } from "../confirm-dialog";
 import { useI18n } from "../i18n-provider";
+import { formatDateTime } from "@/lib/i18n/time";
 import { CheckIcon, CopyIcon, PlusIcon, TrashIcon } from "../icons";
 import { ErrorNote } from "../error-note";
 
@@ -14,7 +15,7 @@ type Token = RouterOutputs["apiTokens"]["list"][number];
 
 /** Personal API tokens: create one (shown once), see when each was last used, revoke. */
 export function ApiTokens() {
-  const { t, locale } = useI18n();
+  const { t, locale, timeZone } = useI18n();
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const tokens = useQuery(trpc.apiTokens.list.queryOptions());
@@ -39,7 +40,7 @@ export function ApiTokens() {
       onSettled: () => setRevoking(null),
     }),
   );
-  const date = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short" });
+  const date = { format: (value: Date | string) => formatDateTime(value, locale, timeZone) };
   const list = tokens.data ?? [];
   const full = list.length >= LIMITS.apiTokensPerUser;
 

@@ -2,12 +2,13 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { describeError } from "@/lib/app-error";
+import { describeError, fieldErrorsOf } from "@/lib/app-error";
 import type { MessageKey } from "@/lib/i18n";
 import { LANGUAGES, VOICE_LIMITS, type VoiceInput } from "@/lib/schemas";
 import { useTRPC, type RouterOutputs } from "@/lib/trpc/react";
 import { ConfirmDialog } from "../confirm-dialog";
 import { useI18n } from "../i18n-provider";
+import { voiceDescription, voiceName } from "@/lib/i18n/labels";
 import { EditIcon, PlusIcon, SpeakerIcon, StopSquareIcon, TrashIcon } from "../icons";
 import { useSpeech } from "../speech/use-speech";
 import { ErrorNote } from "../error-note";
@@ -158,11 +159,11 @@ function VoiceRow({
       </span>
       <div className="min-w-0 flex-1">
         <p className="flex flex-wrap items-center gap-2 font-semibold">
-          {voice.name}
+          {voiceName(voice, t)}
           {voice.ownerId === null && <span className="chip">{t("character.preset")}</span>}
           {isDefault && <span className="chip border-brand-400/30 text-brand-300">{t("voices.default")}</span>}
         </p>
-        {voice.description && <p className="mt-0.5 text-sm text-zinc-400">{voice.description}</p>}
+        {voice.description && <p className="mt-0.5 text-sm text-zinc-400">{voiceDescription(voice, t)}</p>}
         <p className="mt-1 truncate font-mono text-xs text-zinc-500">{voice.refAudioPath}</p>
       </div>
       <div className="flex shrink-0 gap-1">
@@ -172,7 +173,7 @@ function VoiceRow({
           onClick={listen.toggle}
           disabled={listen.pending}
           aria-pressed={listen.playing}
-          aria-label={listen.playing ? t("speech.stop") : t("speech.previewLabel", { name: voice.name })}
+          aria-label={listen.playing ? t("speech.stop") : t("speech.previewLabel", { name: voiceName(voice, t) })}
           title={t("speech.preview")}
           data-testid="preview-voice"
         >
@@ -180,10 +181,10 @@ function VoiceRow({
         </button>
         {onEdit && (
           <>
-            <button type="button" className="btn-ghost size-10 p-0" onClick={onEdit} aria-label={t("voices.edit", { name: voice.name })} data-testid="edit-voice">
+            <button type="button" className="btn-ghost size-10 p-0" onClick={onEdit} aria-label={t("voices.edit", { name: voiceName(voice, t) })} data-testid="edit-voice">
               <EditIcon />
             </button>
-            <button type="button" className="btn-ghost size-10 p-0 text-rose-300" onClick={onDelete} aria-label={t("voices.deleteNamed", { name: voice.name })} data-testid="delete-voice">
+            <button type="button" className="btn-ghost size-10 p-0 text-rose-300" onClick={onDelete} aria-label={t("voices.deleteNamed", { name: voiceName(voice, t) })} data-testid="delete-voice">
               <TrashIcon />
             </button>
           </>
@@ -211,7 +212,7 @@ function VoiceForm({
   const create = useMutation(trpc.voices.create.mutationOptions({ onSuccess: onDone }));
   const update = useMutation(trpc.voices.update.mutationOptions({ onSuccess: onDone }));
   const error = create.error ?? update.error;
-  const fieldErrors: Record<string, string[] | undefined> = error?.data?.zodError?.fieldErrors ?? {};
+  const fieldErrors = fieldErrorsOf(error, t);
   const shownInline = ["name", "refAudioPath", "promptText", "description"];
   const set = <K extends keyof VoiceInput>(key: K, value: VoiceInput[K]) => setDraft((d) => ({ ...d, [key]: value }));
   const setParam = (key: keyof VoiceInput["params"], value: number | string | undefined) => setDraft((d) => ({ ...d, params: { ...d.params, [key]: value } }));

@@ -10,7 +10,7 @@ import { createTRPCContext, type Context } from "@/server/api/trpc";
 import { ApiTokenModel } from "@/server/auth/api-tokens";
 import { uploadPortrait } from "@/server/characters/cards";
 import type { Database } from "@/server/db";
-import { characters, chatSessions, messages, users, voices } from "@/server/db/schema";
+import { characters, chatSessions, messages, personas, users, voices } from "@/server/db/schema";
 import { makeImage } from "@/server/images/test-images";
 import { v3Card } from "@/server/cards/test-cards";
 
@@ -30,6 +30,8 @@ export interface Fixture {
   /** the chat's last reply: active, stopped, with an earlier alternative */
   replyId: string;
   imageId: string;
+  /** the owner's persona (their default) */
+  personaId: string;
   portraitBase64: string;
   cardBase64: string;
 }
@@ -78,6 +80,7 @@ export async function createFixture(db: Database): Promise<Fixture> {
     .returning({ id: messages.id });
   const portraitBase64 = await portrait;
   const image = await uploadPortrait(db, owner.id, Buffer.from(portraitBase64, "base64"));
+  const [persona] = await db.insert(personas).values({ userId: owner.id, name: "여행자", description: "{{char}}의 오랜 친구", isDefault: true }).returning({ id: personas.id });
   return {
     owner,
     other,
@@ -90,6 +93,7 @@ export async function createFixture(db: Database): Promise<Fixture> {
     userMessageId: userMessage!.id,
     replyId: reply!.id,
     imageId: image.imageId,
+    personaId: persona!.id,
     portraitBase64,
     cardBase64: Buffer.from(JSON.stringify(v3Card()), "utf8").toString("base64"),
   };
@@ -125,6 +129,14 @@ export const VALID_INPUTS: Record<string, (fx: Fixture) => unknown> = {
   "sessions.messages": (fx) => ({ sessionId: fx.sessionId }),
   "sessions.stats": (fx) => ({ id: fx.sessionId }),
   "sessions.search": () => ({ q: "안녕" }),
+  "sessions.importChat": (fx) => ({
+    characterId: fx.characterId,
+    jsonl: [
+      '{"user_name":"나","character_name":"비밀 캐릭터","create_date":"2024-05-10@14h30m12s","chat_metadata":{}}',
+      '{"name":"비밀 캐릭터","is_user":false,"send_date":"2024-05-10T14:30:13.000Z","mes":"어서 와","swipes":["어서 와","반가워"],"swipe_id":0,"extra":{}}',
+      '{"name":"나","is_user":true,"send_date":"2024-05-10T14:31:00.000Z","mes":"안녕","extra":{}}',
+    ].join("\n"),
+  }),
   "chat.send": (fx) => ({ sessionId: fx.sessionId, clientId: crypto.randomUUID(), text: "다음 이야기" }),
   "chat.complete": (fx) => ({ sessionId: fx.sessionId, clientId: crypto.randomUUID(), text: "짧게 답해 줘" }),
   "chat.reply": (fx) => ({ messageId: fx.replyId }),
@@ -136,13 +148,24 @@ export const VALID_INPUTS: Record<string, (fx: Fixture) => unknown> = {
   "chat.swipe": (fx) => ({ messageId: fx.replyId, direction: "previous" }),
   "chat.edit": (fx) => ({ messageId: fx.userMessageId, text: "고친 말" }),
   "chat.deleteMessage": (fx) => ({ messageId: fx.replyId }),
+  "chat.editMessage": (fx) => ({ messageId: fx.userMessageId, text: "고친 말" }),
+  "chat.branch": (fx) => ({ messageId: fx.userMessageId }),
   "chat.speak": (fx) => ({ messageId: fx.replyId }),
   "chat.models": () => undefined,
+  "chat.prompt": (fx) => ({ sessionId: fx.sessionId }),
   "health.check": () => undefined,
   "apiTokens.list": () => undefined,
   "apiTokens.create": () => ({ name: "새 스크립트" }),
   "apiTokens.revoke": (fx) => ({ id: fx.tokenId }),
   "account.signOutEverywhere": () => undefined,
+  "account.defaults": () => undefined,
+  "account.setDefaults": () => ({ temperature: 1.1, maxTokens: 512, ttsMode: "off", locale: "en" }),
+  "account.delete": (fx) => ({ confirm: fx.owner.email }),
+  "personas.list": () => undefined,
+  "personas.create": () => ({ name: "음유시인", description: "노래하는 {{user}}" }),
+  "personas.update": (fx) => ({ id: fx.personaId, data: { name: "바뀐 페르소나" } }),
+  "personas.delete": (fx) => ({ id: fx.personaId }),
+  "personas.setDefault": (fx) => ({ id: fx.personaId }),
 };
 
 type Caller = ReturnType<typeof createCaller>;

@@ -3,7 +3,8 @@ import { en } from "./en";
 import { resolveLocale, translator } from "./index";
 import { ko } from "./ko";
 
-const params = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+/** `{name}` and `{name|이/가}` both name the parameter `name`. */
+const params = (text: string) => [...text.matchAll(/\{(?:[^\w{}|]*(\w+)[^\w{}|]*\|[^{}]+|(\w+))\}/g)].map((m) => m[1] ?? m[2]).sort();
 
 describe("message catalogs", () => {
   it("Korean has every English key with the same parameters", () => {

@@ -1,5 +1,6 @@
 import { en, type MessageKey } from "./en";
 import { ko } from "./ko";
+import { isParticle, withParticle } from "./particles";
 
 export const LOCALES = ["ko", "en"] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -33,6 +34,23 @@ export function translator(locale: Locale): Translate {
   const catalog = catalogs[locale];
   return (key, params) => {
     const text = catalog[key] ?? en[key] ?? key;
-    return params ? text.replace(/\{(\w+)\}/g, (match, name: string) => String(params[name] ?? match)) : text;
+    return params ? fill(text, params) : text;
   };
+}
+
+/**
+ * `{name}` takes the parameter; `{name|이/가}` takes it with the Korean particle that agrees with
+ * it ("별이", "Aria가"), and `{“name”|이/가}` quotes it first ("“별”이"), so catalogs never write
+ * "이(가)".
+ */
+function fill(text: string, params: Record<string, string | number>) {
+  return text.replace(
+    /\{(?:([^\w{}|]*)(\w+)([^\w{}|]*)\|([^{}]+)|(\w+))\}/g,
+    (match, open: string | undefined, name: string | undefined, close: string | undefined, particle: string | undefined, plain: string | undefined) => {
+      const value = params[(name ?? plain)!];
+      if (value === undefined) return match;
+      if (!particle || !isParticle(particle)) return String(value);
+      return withParticle(`${open ?? ""}${value}${close ?? ""}`, particle);
+    },
+  );
 }

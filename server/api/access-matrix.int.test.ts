@@ -12,7 +12,7 @@ import { allProcedures, callerAs, createFixture, outcomeOf, procedureOf, ROLES, 
 import { testDatabase } from "@/e2e/support/test-db";
 import { appRouter } from "./root";
 
-type Outcome = "ok" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND";
+type Outcome = "ok" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "BAD_REQUEST";
 type Expected = Record<Role, Outcome>;
 
 const refused = { revokedToken: "UNAUTHORIZED", malformedToken: "UNAUTHORIZED" } as const;
@@ -57,6 +57,7 @@ const MATRIX: Record<string, Expected> = {
   "sessions.messages": OWNER,
   "sessions.stats": OWNER,
   "sessions.search": SIGNED_IN,
+  "sessions.importChat": OWNER,
   "chat.send": OWNER,
   "chat.complete": OWNER,
   "chat.reply": OWNER,
@@ -68,13 +69,25 @@ const MATRIX: Record<string, Expected> = {
   "chat.swipe": OWNER,
   "chat.edit": OWNER,
   "chat.deleteMessage": OWNER,
+  "chat.editMessage": OWNER,
+  "chat.branch": OWNER,
   "chat.speak": OWNER,
   "chat.models": SIGNED_IN,
+  "chat.prompt": OWNER,
   "health.check": PUBLIC,
   "apiTokens.list": BROWSER,
   "apiTokens.create": BROWSER,
   "apiTokens.revoke": { visitor: "UNAUTHORIZED", owner: "ok", other: "NOT_FOUND", token: "FORBIDDEN", ...refused },
   "account.signOutEverywhere": BROWSER,
+  "account.defaults": SIGNED_IN,
+  "account.setDefaults": SIGNED_IN,
+  // Another user typing the owner's email deletes nothing: it doesn't match their own.
+  "account.delete": { visitor: "UNAUTHORIZED", owner: "ok", other: "BAD_REQUEST", token: "FORBIDDEN", ...refused },
+  "personas.list": SIGNED_IN,
+  "personas.create": SIGNED_IN,
+  "personas.update": OWNER,
+  "personas.delete": OWNER,
+  "personas.setDefault": OWNER,
 };
 
 const { db, sql } = testDatabase();

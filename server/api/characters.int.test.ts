@@ -266,7 +266,8 @@ describe("character cards through the API", () => {
     const original = await me.characters.create({ ...sample({ voiceId: voice.id }), imageId: image.imageId });
 
     const exported = await me.characters.exportCard({ id: original.id, format: "png" });
-    expect(exported).toMatchObject({ fileName: "윤하늘.png", contentType: "image/png" });
+    expect(exported).toMatchObject({ contentType: "image/png" });
+    expect(exported.fileName).toMatch(/^윤하늘 \d{4}-\d{2}-\d{2}_\d{4}\.png$/);
     const copy = await me.characters.importCard({ dataBase64: exported.dataBase64 });
 
     expect(copy.id).not.toBe(original.id);
@@ -299,12 +300,18 @@ describe("character cards through the API", () => {
       tags: ["일상", "힐링", "서점"],
       extensions: card.data.extensions,
     });
-    expect(imported.cardExtras).toMatchObject({ personality: card.data.personality, character_book: card.data.character_book, creator: "카드장인" });
+    expect(imported).toMatchObject({ personality: card.data.personality, creatorNotes: card.data.creator_notes });
+    expect(imported.lorebook.entries.map((e) => e.keys)).toEqual([["서점", "책방"], ["고양이"]]);
+    expect(imported.cardExtras).toMatchObject({ creator: "카드장인" });
 
     const exported = await me.characters.exportCard({ id: imported.id, format: "json" });
     const v3 = JSON.parse(decode(exported.dataBase64).toString("utf8"));
     expect(v3.data.extensions).toMatchObject(card.data.extensions);
-    expect(v3.data.character_book).toEqual(card.data.character_book);
+    expect(v3.data.character_book).toMatchObject({
+      name: card.data.character_book.name,
+      entries: card.data.character_book.entries.map(({ keys, content, position }) => ({ keys, content, position })),
+    });
+    expect(v3.data.creator_notes).toBe(card.data.creator_notes);
     expect(v3.data.personality).toBe(card.data.personality);
   });
 

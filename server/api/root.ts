@@ -3,6 +3,7 @@ import { apiTokensRouter } from "./routers/api-tokens";
 import { charactersRouter } from "./routers/characters";
 import { chatRouter } from "./routers/chat";
 import { healthRouter } from "./routers/health";
+import { personasRouter } from "./routers/personas";
 import { sessionsRouter } from "./routers/sessions";
 import { voicesRouter } from "./routers/voices";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
@@ -15,6 +16,7 @@ export const appRouter = createTRPCRouter({
   health: healthRouter,
   apiTokens: apiTokensRouter,
   account: accountRouter,
+  personas: personasRouter,
 });
 
 export type AppRouter = typeof appRouter;

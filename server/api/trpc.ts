@@ -7,6 +7,7 @@ import { sessionFromHeaders } from "@/server/auth";
 import { bearerToken, userForToken } from "@/server/auth/api-tokens";
 import { getDb, type Database } from "@/server/db";
 import { DomainError, toTRPCError } from "@/server/errors";
+import { zodIssues } from "@/lib/zod-issue";
 
 /**
  * Context of every call, from the HTTP route and from server components alike.
@@ -73,6 +74,8 @@ const t = initTRPC.context<Context>().create({
         requestId,
         // Field errors for forms: { fieldErrors: { name: ["..."] }, formErrors: [...] }
         zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
+        // The English sentences above are for scripts; the UI says each issue in its reader's language.
+        zodIssues: cause instanceof ZodError ? zodIssues(cause) : null,
         appCode: cause instanceof DomainError ? cause.code : null,
         appParams: cause instanceof DomainError ? cause.params : null,
       },

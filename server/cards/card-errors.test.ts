@@ -1,6 +1,6 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { CHARACTER_LIMITS, LIMITS } from "@/lib/schemas";
+import { CHARACTER_LIMITS, LIMITS, LOREBOOK_LIMITS } from "@/lib/schemas";
 import { CARD_ERROR_REASONS, parseCardFile, parseCardJson } from "./card";
 import { base64Json, cardPng, domainErrorOf, fullV2Card, portraitPng, v1Card } from "./test-cards";
 
@@ -84,12 +84,15 @@ describe("broken card data", () => {
   it.each([
     ["name", { name: "가".repeat(CHARACTER_LIMITS.name + 1) }, "name"],
     ["description → persona", { description: "가".repeat(CHARACTER_LIMITS.persona + 1) }, "persona"],
-    ["creator_notes → description", { creator_notes: "a".repeat(CHARACTER_LIMITS.description + 1) }, "description"],
+    ["creator_notes → creatorNotes", { creator_notes: "a".repeat(CHARACTER_LIMITS.creatorNotes + 1) }, "creatorNotes"],
+    ["personality", { personality: "a".repeat(CHARACTER_LIMITS.personality + 1) }, "personality"],
     ["one alternate greeting", { alternate_greetings: ["a".repeat(CHARACTER_LIMITS.greeting + 1)] }, "alternateGreetings"],
     ["alternate greetings", { alternate_greetings: Array.from({ length: CHARACTER_LIMITS.alternateGreetings + 1 }, (_, i) => `인사 ${i}`) }, "alternateGreetings"],
     ["scenario", { scenario: "a".repeat(LIMITS.scenarioField + 1) }, "scenario.situation"],
     ["tags", { tags: Array.from({ length: CHARACTER_LIMITS.tags + 1 }, (_, i) => `tag${i}`) }, "tags"],
-    ["character_book (cardExtras)", { character_book: { entries: [{ keys: ["a"], content: "가".repeat(100_000) }] } }, "cardExtras"],
+    ["character_book → lorebook entry", { character_book: { entries: [{ keys: ["a"], content: "가".repeat(LOREBOOK_LIMITS.content + 1) }] } }, "lorebook.entries.content"],
+    ["character_book → lorebook", { character_book: { entries: Array.from({ length: LOREBOOK_LIMITS.entries + 1 }, (_, i) => ({ keys: [`k${i}`], content: "x" })) } }, "lorebook.entries"],
+    ["character_book (kept extras)", { character_book: { entries: [{ keys: ["a"], content: "a", extensions: { big: "가".repeat(300_000) } }] } }, "cardExtras"],
   ])("rejects a card whose %s is over its limit", async (_, data, field) => {
     const error = await expectReason(() => parseCardJson(JSON.stringify(withData(data))), "card_field_too_long", field);
     expect(error.params.max).toEqual(expect.any(Number));

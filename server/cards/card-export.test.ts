@@ -35,6 +35,44 @@ describe("round trip", () => {
   });
 });
 
+describe("lorebook round trip", () => {
+  it("carries a lorebook edited here through a card, SillyTavern's fields included", () => {
+    const character: ExportableCharacter = {
+      ...parseCardJson(JSON.stringify(fullV2Card())),
+      lorebook: {
+        scanDepth: 6,
+        tokenBudget: 300,
+        entries: [
+          { id: "entry-2", name: "고양이", keys: ["고양이", "먼지"], content: "회색 고양이.", enabled: false, constant: true, caseSensitive: true, wholeWords: true, order: 7 },
+          { id: "new-one", name: "", keys: ["용"], content: "용은 북쪽에 산다.", enabled: true, constant: false, caseSensitive: false, wholeWords: true, order: 100 },
+        ],
+      },
+    };
+    const book = buildCardV3(character).data.character_book as { scan_depth: number; token_budget: number; name: string; entries: Record<string, unknown>[] };
+    expect(book).toMatchObject({ name: "빗소리 책방", scan_depth: 6, token_budget: 300 });
+    expect(book.entries).toEqual([
+      {
+        keys: ["고양이", "먼지"],
+        content: "회색 고양이.",
+        enabled: false,
+        constant: true,
+        case_sensitive: true,
+        insertion_order: 7,
+        comment: "고양이",
+        position: "after_char",
+        extensions: { sillytavern: { probability: 100 }, match_whole_words: true },
+      },
+      { keys: ["용"], content: "용은 북쪽에 산다.", enabled: true, constant: false, case_sensitive: false, insertion_order: 100, comment: "", extensions: { match_whole_words: true } },
+    ]);
+    const again = parseCardJson(exportCardJson(character));
+    expect(again.lorebook).toEqual({ ...character.lorebook, entries: character.lorebook.entries.map((e, i) => ({ ...e, id: `entry-${i + 1}` })) });
+  });
+
+  it("writes no character_book for a character without one", () => {
+    expect(buildCardV2(parseCardJson(JSON.stringify(v1Card()))).data).not.toHaveProperty("character_book");
+  });
+});
+
 describe("exportCardPng", () => {
   it("writes exactly one chara (V2) and one ccv3 (V3) chunk right before IEND, in a valid image", async () => {
     const character = imported["a V3 card with our namespace"]();
@@ -81,13 +119,20 @@ describe("buildCardV2", () => {
       system_prompt: data.system_prompt,
       post_history_instructions: data.post_history_instructions,
       alternate_greetings: data.alternate_greetings,
-      character_book: data.character_book,
+      character_book: {
+        ...data.character_book,
+        entries: [
+          // our entries have one label: a card's "name" fills an empty "comment"
+          { ...data.character_book.entries[0], comment: "서점", extensions: { match_whole_words: false } },
+          { ...data.character_book.entries[1], case_sensitive: false, constant: false, comment: "", extensions: { sillytavern: { probability: 100 }, match_whole_words: false } },
+        ],
+      },
       tags: ["일상", "힐링", "서점"],
       creator: data.creator,
       character_version: data.character_version,
       extensions: {
         ...data.extensions,
-        avatarforge: { scenario: { opponent: "단골손님", situation: "비 오는 저녁", background: "" }, category: "", voice: null },
+        avatarforge: { scenario: { opponent: "단골손님", situation: "비 오는 저녁", background: "" }, category: "", voice: null, tagline: data.creator_notes },
       },
     });
     expect(card).toMatchObject({

@@ -18,7 +18,7 @@ describe("cards an attacker writes", () => {
     const character = parseCardJson(text);
     expect(Object.keys(character.extensions)).toEqual(["keep"]);
     expect(JSON.stringify(character.cardExtras)).not.toContain("__proto__");
-    expect(character.cardExtras.character_book).toEqual({ entries: [{ keys: ["k"] }] });
+    expect(character.lorebook.entries).toMatchObject([{ keys: ["k"], content: "" }]);
     // What failed for every reader before: superjson refuses a __proto__ key on the way out.
     expect(() => superjson.serialize(character)).not.toThrow();
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();

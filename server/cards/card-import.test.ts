@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseCardFile, parseCardJson } from "./card";
+import { emptyLorebook } from "@/lib/schemas";
+import { parseCardFile, parseCardJson, taglineOf } from "./card";
 import { base64Json, cardPng, fullV2Card, v1Card, v3Card } from "./test-cards";
 
 describe("parseCardJson", () => {
@@ -8,7 +9,10 @@ describe("parseCardJson", () => {
     expect(parseCardJson(JSON.stringify(card))).toEqual({
       name: "민준",
       persona: card.description,
+      personality: "느긋함, 다정함",
+      creatorNotes: "",
       description: "",
+      lorebook: emptyLorebook,
       greeting: card.first_mes,
       alternateGreetings: [],
       exampleDialogue: card.mes_example,
@@ -17,7 +21,7 @@ describe("parseCardJson", () => {
       category: "",
       tags: [],
       extensions: {},
-      cardExtras: { personality: "느긋함, 다정함" },
+      cardExtras: {},
       voice: null,
     });
   });
@@ -27,7 +31,37 @@ describe("parseCardJson", () => {
     expect(parseCardJson(JSON.stringify(fullV2Card()))).toEqual({
       name: "서연",
       persona: data.description,
+      personality: data.personality,
+      creatorNotes: data.creator_notes,
       description: data.creator_notes,
+      lorebook: {
+        scanDepth: 4,
+        tokenBudget: 512,
+        entries: [
+          {
+            id: "entry-1",
+            name: "서점",
+            keys: ["서점", "책방"],
+            content: "서점 이름은 '빗소리 책방'이다. {{char}}가 3년째 운영 중.",
+            enabled: true,
+            constant: false,
+            caseSensitive: false,
+            wholeWords: false,
+            order: 100,
+          },
+          {
+            id: "entry-2",
+            name: "",
+            keys: ["고양이"],
+            content: "서점에는 '먼지'라는 회색 고양이가 산다.",
+            enabled: true,
+            constant: false,
+            caseSensitive: false,
+            wholeWords: false,
+            order: 50,
+          },
+        ],
+      },
       greeting: data.first_mes,
       alternateGreetings: data.alternate_greetings,
       exampleDialogue: data.mes_example,
@@ -37,9 +71,17 @@ describe("parseCardJson", () => {
       tags: ["일상", "힐링", "서점"],
       extensions: data.extensions,
       cardExtras: {
-        personality: data.personality,
         post_history_instructions: data.post_history_instructions,
-        character_book: data.character_book,
+        // what the lorebook does not hold, kept for export
+        character_book: {
+          name: "빗소리 책방",
+          recursive_scanning: false,
+          extensions: {},
+          entryExtras: {
+            "entry-1": { name: "서점", priority: 10, id: 1, selective: false, secondary_keys: [], position: "before_char" },
+            "entry-2": { extensions: { sillytavern: { probability: 100 } }, position: "after_char" },
+          },
+        },
         creator: data.creator,
         character_version: data.character_version,
       },
@@ -63,8 +105,9 @@ describe("parseCardJson", () => {
     });
     expect(imported.extensions).not.toHaveProperty("avatarforge");
     // Empty values export writes anyway are not kept.
+    expect(imported.lorebook.entries).toMatchObject([{ keys: ["신호"], content: data.character_book.entries[0]!.content, order: 1 }]);
     expect(imported.cardExtras).toEqual({
-      character_book: data.character_book,
+      character_book: { extensions: {}, entryExtras: { "entry-1": { use_regex: false } } },
       nickname: "린",
       creator_notes_multilingual: data.creator_notes_multilingual,
       source: data.source,
@@ -116,5 +159,49 @@ describe("parseCardFile", () => {
     const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json]);
     expect(parseCardFile(json)).toEqual({ character: parseCardJson(JSON.stringify(v3Card())), portrait: null });
     expect(parseCardFile(withBom).character.name).toBe("하린");
+  });
+});
+
+describe("taglineOf", () => {
+  it("takes the first line of creator notes that says something, without markup", () => {
+    expect(taglineOf("<p align=center><img src=x></p>\n\n## **비 오는 날의 서점**\n자세한 설명")).toBe("비 오는 날의 서점");
+    expect(taglineOf("https://example.com\n---\n> 한 줄 소개")).toBe("한 줄 소개");
+    expect(taglineOf("")).toBe("");
+  });
+
+  it("shortens a long line at a word", () => {
+    const tagline = taglineOf(`${"word ".repeat(60)}end`);
+    expect(tagline.length).toBeLessThanOrEqual(141);
+    expect(tagline.endsWith("word…")).toBe(true);
+  });
+});
+
+describe("lorebook import", () => {
+  it("reads SillyTavern's entry fields into the lorebook, forgiving types and clamping numbers", () => {
+    const card = {
+      spec: "chara_card_v2",
+      spec_version: "2.0",
+      data: {
+        name: "용사",
+        character_book: {
+          scan_depth: 500,
+          token_budget: 1,
+          entries: [
+            { keys: ["용", 3, "  "], content: "용은 산에 산다.", constant: true, case_sensitive: true, insertion_order: 20_000, comment: "용\n설정", extensions: { match_whole_words: true } },
+            { keys: ["검"], content: "전설의 검.", enabled: "yes" },
+            "not an entry",
+          ],
+        },
+      },
+    };
+    const { lorebook } = parseCardJson(JSON.stringify(card));
+    expect(lorebook).toEqual({
+      scanDepth: 100,
+      tokenBudget: 16,
+      entries: [
+        { id: "entry-1", name: "용 설정", keys: ["용"], content: "용은 산에 산다.", enabled: true, constant: true, caseSensitive: true, wholeWords: true, order: 10_000 },
+        { id: "entry-2", name: "", keys: ["검"], content: "전설의 검.", enabled: true, constant: false, caseSensitive: false, wholeWords: false, order: 100 },
+      ],
+    });
   });
 });

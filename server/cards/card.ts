@@ -2,6 +2,7 @@ import { z } from "zod";
 import { CHARACTER_LIMITS, characterInputSchema, type CharacterInput, type Scenario } from "@/lib/schemas";
 import { toPng } from "@/server/images/process";
 import { CARD_ERROR_REASONS, cardError } from "./errors";
+import { lorebookFromCard, lorebookToCard } from "./lorebook-card";
 import { isPng, readTextChunks, withTextChunks } from "./png-chunks";
 
 export { CARD_ERROR_REASONS };
@@ -18,7 +19,7 @@ export interface CardVoice {
 export interface ImportedCharacter extends Omit<CharacterInput, "voiceId" | "visibility"> {
   /** Unknown card extensions, preserved verbatim (minus our own namespace). */
   extensions: Record<string, unknown>;
-  /** Card fields we have no column for (personality, character_book, creator, …), kept verbatim for re-export. */
+  /** Card fields we have no column for (creator, post_history_instructions, …), kept verbatim for re-export; the unused parts of character_book too. */
   cardExtras: Record<string, unknown>;
   /** From extensions.avatarforge.voice. */
   voice: CardVoice | null;
@@ -77,7 +78,10 @@ const MAX_KEPT_JSON_BYTES = 256 * 1024;
 const FIELDS = {
   name: { card: "name", label: "name" },
   persona: { card: "description", label: "persona" },
-  description: { card: "creator_notes", label: "description" },
+  personality: { card: "personality", label: "personality" },
+  creatorNotes: { card: "creator_notes", label: "creator notes" },
+  description: { card: `extensions.${NAMESPACE}.tagline`, label: "tagline" },
+  lorebook: { card: "character_book", label: "lorebook" },
   greeting: { card: "first_mes", label: "greeting" },
   alternateGreetings: { card: "alternate_greetings", label: "alternate greetings" },
   exampleDialogue: { card: "mes_example", label: "example dialogue" },
@@ -92,7 +96,9 @@ type OurField = keyof typeof FIELDS;
 const MAPPED_CARD_FIELDS = new Set([
   "name",
   "description",
+  "personality",
   "creator_notes",
+  "character_book",
   "first_mes",
   "alternate_greetings",
   "mes_example",
@@ -103,7 +109,7 @@ const MAPPED_CARD_FIELDS = new Set([
 ]);
 
 /** Fields export always writes, empty when cardExtras has none: an empty one is not worth keeping. */
-const EMPTY_BY_DEFAULT = new Set(["personality", "post_history_instructions", "creator", "character_version", "group_only_greetings"]);
+const EMPTY_BY_DEFAULT = new Set(["post_history_instructions", "creator", "character_version", "group_only_greetings"]);
 
 /** Card fields export fills itself, so cardExtras never overrides them in V3. */
 const V2_FIELDS = new Set([
@@ -292,10 +298,15 @@ function importCardData(raw: Record<string, unknown>): ImportedCharacter {
   const data = checkCardTypes(raw);
   const { [NAMESPACE]: own, ...extensions } = data.extensions ?? {};
   const ours = readOwnNamespace(own);
+  const book = data.character_book ? lorebookFromCard(data.character_book) : null;
+  const creatorNotes = data.creator_notes ?? "";
   const fields = checkLimits({
     name: data.name,
     persona: data.description ?? "",
-    description: data.creator_notes ?? "",
+    personality: data.personality ?? "",
+    creatorNotes,
+    description: ours.tagline ?? taglineOf(creatorNotes),
+    lorebook: book?.lorebook,
     greeting: data.first_mes ?? "",
     alternateGreetings: withoutBlanks(data.alternate_greetings),
     exampleDialogue: data.mes_example ?? "",
@@ -304,7 +315,7 @@ function importCardData(raw: Record<string, unknown>): ImportedCharacter {
     category: ours.category,
     tags: withoutBlanks(data.tags),
   });
-  const cardExtras = extrasOf(raw);
+  const cardExtras = { ...extrasOf(raw), ...(book?.kept && { character_book: book.kept }) };
   checkKeptSize("cardExtras", cardExtras, "extra fields (lorebook and others)");
   checkKeptSize("extensions", extensions, "extensions");
   return { ...fields, extensions, cardExtras, voice: ours.voice };
@@ -334,7 +345,7 @@ function withoutBlanks(list: string[] | null | undefined): string[] {
   return (list ?? []).filter((item) => item.trim() !== "");
 }
 
-function readOwnNamespace(value: unknown): { scenario: Partial<Scenario> | null; category: string; voice: CardVoice | null } {
+function readOwnNamespace(value: unknown): { scenario: Partial<Scenario> | null; category: string; voice: CardVoice | null; tagline: string | null } {
   const own = isRecord(value) ? value : {};
   const scenario = ownScenarioSchema.safeParse(own.scenario);
   const voice = cardVoiceSchema.safeParse(own.voice);
@@ -342,7 +353,27 @@ function readOwnNamespace(value: unknown): { scenario: Partial<Scenario> | null;
     scenario: scenario.success ? scenario.data : null,
     category: typeof own.category === "string" ? own.category : "",
     voice: voice.success ? voice.data : null,
+    tagline: typeof own.tagline === "string" ? own.tagline : null,
   };
+}
+
+const TAGLINE_LENGTH = 140;
+
+/**
+ * The tagline shown on a card, for a card from another app: the first line of its creator notes
+ * that says something, without markup, shortened at a word.
+ */
+export function taglineOf(creatorNotes: string): string {
+  const line =
+    creatorNotes
+      .replace(/<[^>]*>/g, " ")
+      .split(/\r?\n/)
+      .map((l) => l.replace(/^[\s#>*_~`-]+|[\s*_~`]+$/g, "").replace(/\s+/g, " ").trim())
+      .find((l) => /[\p{L}\p{N}]/u.test(l) && !/^https?:\/\//.test(l)) ?? "";
+  if (line.length <= TAGLINE_LENGTH) return line;
+  const cut = line.slice(0, TAGLINE_LENGTH);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > TAGLINE_LENGTH / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
 }
 
 function checkLimits(fields: ImportedFields): z.output<typeof importedFieldsSchema> {
@@ -411,22 +442,24 @@ function textExtra(extras: Record<string, unknown>, field: string): string {
 
 function cardDataV2(c: ExportableCharacter): CardV2Data {
   const extras = c.cardExtras;
+  const characterBook = lorebookToCard(c.lorebook, extras.character_book);
   return {
     name: c.name,
     description: c.persona,
-    personality: textExtra(extras, "personality"),
+    personality: c.personality,
     scenario: flattenScenario(c.scenario),
     first_mes: c.greeting,
     mes_example: c.exampleDialogue,
-    creator_notes: c.description,
+    // A character made here has a tagline and no notes: the tagline is what it says of itself.
+    creator_notes: c.creatorNotes || c.description,
     system_prompt: c.systemPrompt,
     post_history_instructions: textExtra(extras, "post_history_instructions"),
     alternate_greetings: c.alternateGreetings,
-    ...(isRecord(extras.character_book) && { character_book: extras.character_book }),
+    ...(characterBook && { character_book: characterBook }),
     tags: c.tags,
     creator: textExtra(extras, "creator"),
     character_version: textExtra(extras, "character_version"),
-    extensions: { ...c.extensions, [NAMESPACE]: { scenario: c.scenario, category: c.category, voice: c.voice } },
+    extensions: { ...c.extensions, [NAMESPACE]: { scenario: c.scenario, category: c.category, voice: c.voice, tagline: c.description } },
   };
 }
 

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { downloadName } from "@/server/chats/download";
 import path from "node:path";
 import { and, eq } from "drizzle-orm";
 import { idSchema, voiceInputSchema } from "@/lib/schemas";
@@ -105,9 +106,9 @@ function cardVoice(voice: Voice | null): CardVoice | null {
   };
 }
 
+/** The character's name and the time of the export, so two exports of a day don't overwrite each other. */
 function fileName(character: Character, extension: string) {
-  const safe = character.name.replace(/[\\/:*?"<>|\u0000-\u001f]/g, "").trim() || "character";
-  return `${safe}.${extension}`;
+  return downloadName([character.name || "character"], new Date(), extension);
 }
 
 /** Any character the viewer can see, as a PNG card (portrait + V2 and V3 chunks) or V3 JSON. */

@@ -207,7 +207,10 @@ export class CharacterModel {
       .values({
         name: `${source.name} ${copySuffix}`.slice(0, 80),
         persona: source.persona,
+        personality: source.personality,
         description: source.description,
+        creatorNotes: source.creatorNotes,
+        lorebook: source.lorebook,
         greeting: source.greeting,
         alternateGreetings: source.alternateGreetings,
         exampleDialogue: source.exampleDialogue,

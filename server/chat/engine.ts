@@ -8,10 +8,11 @@ import { CHANNELS, listen } from "@/server/db/notify";
 import { contextWindow, llmError, streamChat } from "@/server/llm/ollama";
 import { renewTurn, waitForTurn, type Turn } from "@/server/llm/scheduler";
 import { ollamaHosts } from "@/server/llm/servers";
-import { budgetFor, estimateMessages, estimateTokens, recentTurnsThatFit, updateScale } from "./budget";
+import { updateScale } from "./budget";
+import { composePrompt } from "./compose";
 import { LiveReply, liveReplies, type FinalEvent, type FinishReason, type ReplyStats } from "./live-reply";
 import { foldOlderTurns, takeFoldedTurns, unsummarizedTurns, type PromptTurnRow } from "./memory";
-import { buildChatMessages, buildSystemPrompt } from "./prompt";
+import { toChatMessages } from "./prompt";
 import { heartbeatMs, releaseSlot, releaseSlotStatement, renewSlot } from "./slots";
 import { ReplySpeaker, speakingVoice } from "./speaker";
 import { generateTitle } from "./title";
@@ -56,6 +57,8 @@ function hearStops(db: Database) {
 export interface PromptInputs {
   session: ChatView["session"];
   character: ChatView["character"];
+  /** the chat's persona (who the user plays), if any */
+  persona: ChatView["persona"];
   turns: PromptTurnRow[];
 }
 
@@ -65,7 +68,7 @@ async function loadPromptInputs(db: Database, reply: Message): Promise<PromptInp
     unsummarizedTurns(db, reply.sessionId, reply.seq),
   ]);
   if (!chat) throw new DomainError("not_found", "The chat was deleted.");
-  return { session: chat.session, character: chat.character, turns };
+  return { session: chat.session, character: chat.character, persona: chat.persona, turns };
 }
 
 /**
@@ -74,20 +77,14 @@ async function loadPromptInputs(db: Database, reply: Message): Promise<PromptInp
  * a reply: older turns are folded after one (see foldOlderTurns), and the next reply says so.
  */
 async function preparePrompt(db: Database, job: ReplyJob, live: LiveReply) {
-  const { session, character, turns } = job.inputs ?? (await loadPromptInputs(db, job.reply));
+  const { session, character, persona, turns } = job.inputs ?? (await loadPromptInputs(db, job.reply));
   const folded = takeFoldedTurns(session.id);
   if (folded > 0) live.notice({ type: "notice", kind: "memory_summarized", turns: folded });
-  const scale = session.tokenScale ?? 1;
   const window = await contextWindow(session.model);
-  const budget = budgetFor(window, session.settings.maxTokens);
-  const system = buildSystemPrompt(character, session.scenario, job.userName);
-  const continued = job.continueFrom ?? "";
-  const available = budget.prompt - estimateTokens(system, scale) - estimateTokens(session.summary, scale) - estimateTokens(continued, scale);
-  const recent = recentTurnsThatFit(turns, available, scale);
-  const prompt = buildChatMessages({ character, scenario: session.scenario, userName: job.userName, summary: session.summary, turns: recent });
-  // Ollama continues a last assistant message instead of starting a new one.
-  if (continued) prompt.push({ role: "assistant", content: continued });
-  return { session, character, prompt, system, window, estimate: estimateMessages(prompt) };
+  // A continued reply goes last, as the assistant message Ollama carries on.
+  const composed = composePrompt({ session, character, persona, accountName: job.userName, turns, window, continueFrom: job.continueFrom });
+  const prompt = toChatMessages(composed.messages);
+  return { session, character, prompt, system: composed.system, userName: composed.userName, window, estimate: composed.estimate };
 }
 
 async function isFirstExchange(db: Database, sessionId: string) {
@@ -202,7 +199,7 @@ export function startReply(db: Database, job: ReplyJob) {
     let idle: ReturnType<typeof setTimeout> | undefined;
     let timedOut = false;
     try {
-      const { session, character, prompt, system, window, estimate } = await preparePrompt(db, job, live);
+      const { session, character, prompt, system, userName, window, estimate } = await preparePrompt(db, job, live);
       // A continued reply is not spoken as it is written: its beginning was (or was not) already.
       if (session.settings.ttsMode === "realtime" && !stopped && job.continueFrom === undefined) {
         const voice = await speakingVoice(db, character.voiceId);
@@ -288,7 +285,7 @@ export function startReply(db: Database, job: ReplyJob) {
       if (status !== "complete") return;
       // The reply is saved: naming the chat and folding its memory can no longer delay it or change how it ended.
       if (!session.title) void nameChat(session).catch((error: unknown) => console.warn("[chat] could not name the chat", error));
-      const names = { char: character.name, user: job.userName };
+      const names = { char: character.name, user: userName };
       const scale = tokenScale ?? session.tokenScale ?? 1;
       void foldOlderTurns(db, { sessionId: session.id, userId: session.userId, model: session.model, names, system, window, maxTokens: session.settings.maxTokens, scale }).catch(
         (error: unknown) => console.warn("[chat] could not fold older turns", error),

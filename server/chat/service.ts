@@ -6,6 +6,7 @@ import { isAppErrorCode } from "@/lib/errors";
 import { DomainError, notFound } from "@/server/errors";
 import { SessionModel } from "@/server/sessions/model";
 import { CHANNELS, notify, watch } from "@/server/db/notify";
+import { accountNameOf } from "./compose";
 import { startReply, stopRequests, unsummarizedTurns, type PromptInputs } from "./engine";
 import { asPosition, liveReplies, positionId, type FinalEvent, type PositionedEvent, type ReplyEvent, type ReplyStats, type StreamPosition } from "./live-reply";
 import { acquireSlot, busy, checkRateLimit, claimSlotStatement, ensureSlotRows, hasLiveSlot, rateLimited, releaseSlot, releaseSlotStatement, returnReplyQuota, takeReplyQuotaStatement } from "./slots";
@@ -35,7 +36,7 @@ export class ChatService {
   }
 
   private get userName() {
-    return this.user.name || "User";
+    return accountNameOf(this.user);
   }
 
   /**
@@ -48,7 +49,7 @@ export class ChatService {
     const replyId = crypto.randomUUID();
     // One round trip decides and writes (ownership, rate limit, slot, both rows); the prompt's
     // inputs load beside it, so the model is called as soon as the user's message is stored.
-    const [admitted, { session, character }, history] = await Promise.all([
+    const [admitted, { session, character, persona }, history] = await Promise.all([
       this.admitSend(input, replyId).catch(async (error: unknown) => {
         if (violates(error, "messages_session_client_idx")) {
           // The same send again (a retried request): its first attempt's messages.
@@ -70,7 +71,7 @@ export class ChatService {
       ...history.filter((turn) => turn.seq < userMessage.seq),
       { role: "user" as const, content: userMessage.content, seq: userMessage.seq },
     ];
-    startReply(this.db, { reply, userName: this.userName, inputs: { session, character, turns } });
+    startReply(this.db, { reply, userName: this.userName, inputs: { session, character, persona, turns } });
     return { userMessage, reply };
   }
 
@@ -390,13 +391,110 @@ export class ChatService {
     );
   }
 
-  /** Deletes a message (with its alternatives). A reply being written must be stopped first. */
+  /**
+   * Changes the text of a message, the user's or the character's, and keeps the whole
+   * conversation after it. A reply's spoken clips were of its old text: they go.
+   */
+  async editMessage(messageId: string, text: string): Promise<Message> {
+    const message = await this.ownedMessage(messageId);
+    if (message.status === "streaming") throw new DomainError("reply_in_progress", "The character is still replying. Wait for it or stop it first.");
+    if (message.role === "assistant" && message.status === "error") throw new DomainError("bad_input", "A failed reply cannot be edited; try it again instead.");
+    return this.db.transaction(async (tx) => {
+      const [edited] = await tx
+        .update(messages)
+        .set({ content: text, ...(message.role === "assistant" ? { audio: [] } : {}) })
+        .where(and(eq(messages.id, message.id), sql`${messages.status} <> 'streaming'`))
+        .returning();
+      if (!edited) throw new DomainError("reply_in_progress", "The character is still replying. Wait for it or stop it first.");
+      await this.forgetSummaryFrom(tx, message.sessionId, message.seq);
+      return edited;
+    });
+  }
+
+  /**
+   * A new chat that shares this one's history up to `messageId` (with that message's own
+   * alternatives), listed with this chat as its parent. With `text`, that message says it instead;
+   * a message of the user's is then answered in the new chat. This chat is left as it was.
+   */
+  async branch(messageId: string, text?: string): Promise<{ sessionId: string; reply: Message | null }> {
+    const message = await this.ownedMessage(messageId);
+    if (message.status === "streaming") throw new DomainError("reply_in_progress", "The character is still replying. Wait for it or stop it first.");
+    if (text !== undefined && message.role === "assistant" && message.status === "error") {
+      throw new DomainError("bad_input", "A failed reply cannot be edited; try it again instead.");
+    }
+    const answer = text !== undefined && message.role === "user";
+    const copy = async (tx: Tx) => {
+      const sessionId = crypto.randomUUID();
+      const created = await tx.execute(sql`
+        insert into ${chatSessions} (id, user_id, character_id, title, title_source, scenario, model, settings, token_scale,
+          character_snapshot, persona_id, author_note, author_note_depth, parent_id, branched_at_seq)
+        select ${sessionId}, user_id, character_id, title, title_source, scenario, model, settings, token_scale,
+          character_snapshot, persona_id, author_note, author_note_depth, id, ${message.seq}
+        from ${chatSessions} where id = ${message.sessionId} and user_id = ${this.user.id}
+        returning id`);
+      if (created.length === 0) throw notFound("Chat");
+      // In reading order, so the copies keep it; a swipe group is named after its first message.
+      await tx.execute(sql`
+        with source as (
+          select * from ${messages}
+          where session_id = ${message.sessionId} and status <> 'streaming'
+            and (seq <= ${message.seq} or (${message.swipeGroup}::text is not null and swipe_group = ${message.swipeGroup}))
+        ), renamed as (
+          select id as old_id, gen_random_uuid()::text as new_id from source
+        )
+        insert into ${messages} (id, session_id, role, content, status, error_code, error_params, finish_reason, thinking,
+          swipe_group, active, model, prompt_tokens, completion_tokens, ttft_ms, seen_ttft_ms, duration_ms, tokens_per_second,
+          audio, created_at, updated_at)
+        select r.new_id, ${sessionId}, s.role,
+          case when s.id = ${message.id} and ${text ?? null}::text is not null then ${text ?? null}::text else s.content end,
+          s.status, s.error_code, s.error_params, s.finish_reason, s.thinking,
+          case when s.swipe_group is null then null else coalesce((select g.new_id from renamed g where g.old_id = s.swipe_group), md5(${sessionId} || s.swipe_group)) end,
+          s.active, s.model, s.prompt_tokens, s.completion_tokens, s.ttft_ms, s.seen_ttft_ms, s.duration_ms, s.tokens_per_second,
+          case when s.id = ${message.id} and ${text ?? null}::text is not null then '[]'::jsonb else s.audio end,
+          s.created_at, s.updated_at
+        from source s join renamed r on r.old_id = s.id
+        order by s.seq`);
+      return sessionId;
+    };
+    if (!answer) {
+      const sessionId = await this.db.transaction(copy);
+      return { sessionId, reply: null };
+    }
+    const [{ session }] = await Promise.all([this.sessions.get(message.sessionId), checkRateLimit(this.db, this.user.id)]);
+    const { reply, sessionId } = await this.withReplySlot(async (slotId) =>
+      this.db.transaction(async (tx) => {
+        const sessionId = await copy(tx);
+        return { sessionId, reply: await this.insertReply(tx, sessionId, session.model, slotId) };
+      }),
+    );
+    return { sessionId, reply };
+  }
+
+  /**
+   * Deletes a message (with its alternatives). A message of the user's goes with the reply that
+   * answered it, so two replies never end up in a row. A reply being written must be stopped first.
+   */
   async deleteMessage(messageId: string) {
     const message = await this.ownedMessage(messageId);
     return this.db.transaction(async (tx) => {
       await this.lockIdle(tx, message.sessionId);
       const group = message.swipeGroup;
       await tx.delete(messages).where(group ? eq(messages.swipeGroup, group) : eq(messages.id, message.id));
+      if (message.role === "user") {
+        // The replies up to the next message of the user's, every alternative of them included.
+        await tx.execute(sql`
+          with next_user as (
+            select min(seq) as seq from ${messages}
+            where session_id = ${message.sessionId} and role = 'user' and seq > ${message.seq}
+          ), answers as (
+            select id, swipe_group from ${messages}
+            where session_id = ${message.sessionId} and role = 'assistant' and seq > ${message.seq}
+              and seq < coalesce((select seq from next_user), 9223372036854775807)
+          )
+          delete from ${messages}
+          where session_id = ${message.sessionId}
+            and (id in (select id from answers) or swipe_group in (select swipe_group from answers where swipe_group is not null))`);
+      }
       await this.forgetSummaryFrom(tx, message.sessionId, message.seq);
       return { id: message.id };
     });

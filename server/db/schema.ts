@@ -167,7 +167,7 @@ export const characters = pgTable(
     visibility: visibility("visibility").notNull().default("private"),
     /** character-card `extensions` we don't interpret, kept for a faithful re-export */
     extensions: jsonb("extensions").$type<Record<string, unknown>>().notNull().default({}),
-    /** card fields the app has no column for (personality, lorebook, creator, …), kept as written */
+    /** card fields the app has no column for (creator, post_history_instructions, …) and the unused parts of a card's character_book, kept for re-export */
     cardExtras: jsonb("card_extras").$type<Record<string, unknown>>().notNull().default({}),
     /** what gallery search matches: name, description and tags, lower-cased */
     /** set when deleted: hidden everywhere, but chats that used it keep working */
@@ -448,6 +448,9 @@ export interface CharacterSnapshot {
   name: string;
   description: string;
   persona: string;
+  /** (snapshots before migration 0017 have neither: chat-character.ts fills them in) */
+  personality: string;
+  lorebook: Lorebook;
   greeting: string;
   exampleDialogue: string;
   systemPrompt: string;

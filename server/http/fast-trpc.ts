@@ -23,7 +23,7 @@ const MB = 1024 * 1024;
 /** As app/api/trpc: files travel as base64 in two procedures; nothing else needs more than 1 MB. */
 const BODY_LIMIT = 1 * MB;
 const FILE_BODY_LIMIT = 12 * MB;
-const FILE_PROCEDURES = new Set(["characters.importCard", "characters.uploadImage"]);
+const FILE_PROCEDURES = new Set(["characters.importCard", "characters.uploadImage", "sessions.importChat"]);
 
 function bodyLimitFor(path: string) {
   return path.split(",").some((name) => FILE_PROCEDURES.has(name)) ? FILE_BODY_LIMIT : BODY_LIMIT;

@@ -1,8 +1,9 @@
-import { eq, sql, type SQL } from "drizzle-orm";
+import { and, eq, sql, type SQL } from "drizzle-orm";
+import { emptyLorebook } from "@/lib/schemas";
 import { visibleTo } from "@/server/characters/model";
 import type { Database } from "@/server/db";
 import { DEFAULT_VOICE_ID } from "@/server/db/presets";
-import { characters, chatSessions, type Character, type CharacterSnapshot } from "@/server/db/schema";
+import { characters, chatSessions, personas, type Character, type CharacterSnapshot } from "@/server/db/schema";
 
 /*
  * Which character a chat talks with. A chat follows the live character while its user may still
@@ -20,6 +21,8 @@ export function snapshotOf(character: Character): CharacterSnapshot {
     name: character.name,
     description: character.description,
     persona: character.persona,
+    personality: character.personality,
+    lorebook: character.lorebook,
     greeting: character.greeting,
     exampleDialogue: character.exampleDialogue,
     systemPrompt: character.systemPrompt,
@@ -47,6 +50,8 @@ const emptySnapshot: CharacterSnapshot = {
   name: "",
   description: "",
   persona: "",
+  personality: "",
+  lorebook: emptyLorebook,
   greeting: "",
   exampleDialogue: "",
   systemPrompt: "",
@@ -57,7 +62,17 @@ const emptySnapshot: CharacterSnapshot = {
 
 function chatCharacter(live: Character, snapshot: CharacterSnapshot | null, shared: boolean): ChatCharacter {
   if (shared) return { ...snapshotOf(live), id: live.id, imageUrl: live.imageUrl, alternateGreetings: live.alternateGreetings, source: "live" };
-  return { ...emptySnapshot, ...snapshot, id: live.id, imageUrl: null, alternateGreetings: [], source: "snapshot" };
+  return { ...emptySnapshot, ...snapshot, ...olderSnapshotFields(snapshot), id: live.id, imageUrl: null, alternateGreetings: [], source: "snapshot" };
+}
+
+/**
+ * Snapshots taken before personality and the lorebook had columns (migration 0017) kept the
+ * personality among the card's extra fields; the lorebook they had was never used, and stays so.
+ */
+function olderSnapshotFields(snapshot: CharacterSnapshot | null): Partial<CharacterSnapshot> {
+  if (!snapshot || snapshot.personality !== undefined) return {};
+  const personality = snapshot.cardExtras?.personality;
+  return { personality: typeof personality === "string" ? personality : "" };
 }
 
 /**
@@ -67,15 +82,22 @@ function chatCharacter(live: Character, snapshot: CharacterSnapshot | null, shar
  */
 export async function findChat(db: Database, where: SQL | undefined) {
   const [row] = await db
-    .select({ session: chatSessions, character: characters, shared: characterShared })
+    .select({
+      session: chatSessions,
+      character: characters,
+      shared: characterShared,
+      persona: { id: personas.id, name: personas.name, description: personas.description, imageUrl: personas.imageUrl },
+    })
     .from(chatSessions)
     .innerJoin(characters, eq(characters.id, chatSessions.characterId))
+    // The chat's persona comes with it (no extra round trip on a send); only ever the chat user's own.
+    .leftJoin(personas, and(eq(personas.id, chatSessions.personaId), eq(personas.userId, chatSessions.userId)))
     .where(where)
     .limit(1);
   if (!row) return null;
   const { characterSnapshot, ...session } = row.session;
   const character = chatCharacter(row.character, characterSnapshot, row.shared);
-  return { session, character, voiceId: character.voiceId ?? DEFAULT_VOICE_ID };
+  return { session, character, persona: row.persona, voiceId: character.voiceId ?? DEFAULT_VOICE_ID };
 }
 
 export type ChatView = NonNullable<Awaited<ReturnType<typeof findChat>>>;

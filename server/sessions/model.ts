@@ -1,7 +1,9 @@
 import { and, asc, count, desc, eq, inArray, lt, or, sql, sum } from "drizzle-orm";
 import { env } from "@/lib/env.mjs";
 import { defaultSessionSettings, type Scenario, type SessionSettings } from "@/lib/schemas";
+import { newChatDefaults } from "@/server/account/data";
 import { CharacterModel } from "@/server/characters/model";
+import { PersonaModel } from "@/server/personas/model";
 import type { Database } from "@/server/db";
 import { characters, chatSessions, messages } from "@/server/db/schema";
 import { DomainError, notFound } from "@/server/errors";
@@ -18,6 +20,10 @@ export interface CreateSessionInput {
 }
 
 export interface SessionPatch {
+  /** who the user plays here (one of their personas), or null for the account's name */
+  personaId?: string | null;
+  authorNote?: string;
+  authorNoteDepth?: number;
   scenario?: Scenario;
   model?: string;
   settings?: Partial<SessionSettings>;
@@ -50,6 +56,8 @@ export class SessionModel {
 
   async create(input: CreateSessionInput) {
     const character = await new CharacterModel(this.db, this.userId).get(input.characterId);
+    // The user's defaults (Settings) and default persona; what the caller gives wins.
+    const defaults = await newChatDefaults(this.db, this.userId);
     return this.db.transaction(async (tx) => {
       const [session] = await tx
         .insert(chatSessions)
@@ -57,9 +65,10 @@ export class SessionModel {
           userId: this.userId,
           characterId: character.id,
           scenario: input.scenario ?? character.scenario,
-          model: input.model ?? env().OLLAMA_MODEL,
-          settings: { ...defaultSessionSettings, ...input.settings },
+          model: input.model ?? defaults.model ?? env().OLLAMA_MODEL,
+          settings: { ...defaultSessionSettings, ...defaults.settings, ...input.settings },
           characterSnapshot: snapshotOf(character),
+          personaId: defaults.personaId,
         })
         .returning();
       await insertGreetings(tx, session!.id, character);
@@ -94,6 +103,8 @@ export class SessionModel {
         characterName: chatCharacterColumns.name,
         characterImage: chatCharacterColumns.imageUrl,
         preview: lastMessage,
+        /** a branch: the chat it was made from (null once that chat is deleted) */
+        parentId: chatSessions.parentId,
       })
       .from(chatSessions)
       .innerJoin(characters, eq(characters.id, chatSessions.characterId))
@@ -122,9 +133,13 @@ export class SessionModel {
 
   async update(id: string, patch: SessionPatch) {
     const { session } = await this.get(id);
+    if (patch.personaId) await new PersonaModel(this.db, this.userId).get(patch.personaId);
     const [row] = await this.db
       .update(chatSessions)
       .set({
+        ...(patch.personaId !== undefined ? { personaId: patch.personaId } : {}),
+        ...(patch.authorNote !== undefined ? { authorNote: patch.authorNote } : {}),
+        ...(patch.authorNoteDepth !== undefined ? { authorNoteDepth: patch.authorNoteDepth } : {}),
         ...(patch.scenario ? { scenario: patch.scenario } : {}),
         ...(patch.model ? { model: patch.model } : {}),
         ...(patch.settings ? { settings: { ...session.settings, ...patch.settings } } : {}),
@@ -187,8 +202,9 @@ export class SessionModel {
           .orderBy(asc(messages.seq))
       : [];
     const withSwipes = page.map((m) => {
+      // A message without alternatives is the only one of its kind: 1 of 1.
       const siblings = m.swipeGroup ? members.filter((s) => s.group === m.swipeGroup) : [];
-      return { ...m, swipeIndex: siblings.findIndex((s) => s.id === m.id), swipeCount: siblings.length };
+      return siblings.length ? { ...m, swipeIndex: siblings.findIndex((s) => s.id === m.id), swipeCount: siblings.length } : { ...m, swipeIndex: 0, swipeCount: 1 };
     });
     return { messages: withSwipes, nextCursor: hasMore ? (page[0]?.seq ?? null) : null };
   }

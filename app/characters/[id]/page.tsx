@@ -4,11 +4,16 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { DEFAULT_PORTRAIT } from "@/components/character-card";
 import { CharacterActions } from "@/components/characters/character-actions";
+import { ImportChat } from "@/components/chat/import-chat";
 import { Markdown } from "@/components/chat/markdown";
 import { StartChatForm } from "@/components/start-chat-form";
 import { serverCaller } from "@/lib/trpc/server";
 import { auth, signInUrl } from "@/server/auth";
 import { getI18n } from "@/server/i18n";
+import { categoryLabel } from "@/lib/i18n/labels";
+import { substitutePlaceholders } from "@/lib/placeholders";
+import { getDb } from "@/server/db";
+import { userNameFor } from "@/server/personas/model";
 
 /** A persona longer than a few lines starts collapsed. */
 const isLong = (text: string) => text.length > 280 || text.split("\n").length > 4;
@@ -35,7 +40,9 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
     .map((block) => block.trim())
     .filter(Boolean)
     .slice(0, 2);
-  const fill = (text: string) => text.replace(/\{\{char\}\}/gi, character.name).replace(/\{\{user\}\}/gi, session?.user?.name ?? "나");
+  // {{user}} is whom the viewer plays: their default persona, else their account's name ("you" for visitors).
+  const viewerName = session?.user?.id ? await userNameFor(getDb(), session.user.id, "default") : null;
+  const fill = (text: string) => substitutePlaceholders(text, { char: character.name, user: viewerName ?? t("viewer.you") });
 
   return (
     <main className="mx-auto w-full max-w-6xl px-4 pt-4 pb-20 sm:px-6 sm:pt-8">
@@ -48,7 +55,7 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
         </div>
         <div className="min-w-0">
           <div className="flex flex-wrap items-center gap-2">
-            {character.category && <span className="chip border-brand-400/30 bg-brand-500/15 text-brand-300">{character.category}</span>}
+            {character.category && <span className="chip border-brand-400/30 bg-brand-500/15 text-brand-300">{categoryLabel(character.category, t)}</span>}
             {character.ownerId === null && <span className="chip">{t("character.preset")}</span>}
             {isOwner && (
               <span className="chip" data-testid="visibility">
@@ -60,7 +67,7 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
           <h1 className="mt-3 text-3xl font-extrabold tracking-tight sm:text-4xl" data-testid="character-name">
             {character.name}
           </h1>
-          <p className="mt-3 text-[15px] leading-relaxed text-zinc-300">{character.description}</p>
+          <p className="mt-3 text-[15px] leading-relaxed text-zinc-300">{fill(character.description)}</p>
           <CharacterActions id={character.id} name={character.name} isOwner={isOwner} signedIn={Boolean(session?.user)} />
           {character.tags.length > 0 && (
             <div className="mt-4 flex flex-wrap gap-1.5">
@@ -84,6 +91,26 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
                 </details>
               ) : (
                 <p className="card mt-2 p-4 text-sm leading-relaxed whitespace-pre-line text-zinc-300">{fill(character.persona)}</p>
+              )}
+            </section>
+          )}
+
+          {character.creatorNotes && (
+            <section className="mt-8" data-testid="creator-notes">
+              <h2 className="text-sm font-semibold tracking-wide text-zinc-400 uppercase">{t("character.creatorNotes")}</h2>
+              {isLong(character.creatorNotes) ? (
+                <details className="card group mt-2 p-4">
+                  <summary className="cursor-pointer list-none text-sm leading-relaxed text-zinc-300 [&::-webkit-details-marker]:hidden">
+                    <div className="line-clamp-4 whitespace-pre-line group-open:line-clamp-none">
+                      <Markdown text={fill(character.creatorNotes)} />
+                    </div>
+                    <span className="mt-2 inline-block py-1 text-[13px] font-medium text-brand-300 group-open:hidden">{t("character.more")}</span>
+                  </summary>
+                </details>
+              ) : (
+                <div className="card mt-2 p-4 text-sm leading-relaxed whitespace-pre-line text-zinc-300">
+                  <Markdown text={fill(character.creatorNotes)} />
+                </div>
               )}
             </section>
           )}
@@ -114,7 +141,10 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
             <h2 className="text-lg font-bold">{t("character.scenario")}</h2>
             <p className="mt-1 text-sm text-zinc-400">{t("character.scenarioHint")}</p>
             {session?.user ? (
-              <StartChatForm characterId={character.id} scenario={character.scenario} />
+              <>
+                <StartChatForm characterId={character.id} scenario={character.scenario} />
+                <ImportChat characterId={character.id} />
+              </>
             ) : (
               <Link href={signInUrl(`/characters/${character.id}`)} className="btn-primary mt-4 w-full sm:w-auto">
                 {t("character.signInToChat")}

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { ChatRoom } from "@/components/chat/chat-room";
 import { ChatSidebar } from "@/components/chat/chat-sidebar";
+import { ChatViewerNames } from "@/components/chat/viewer-names";
 import { HydrateClient, prefetch, prefetchInfinite, serverCaller, trpc } from "@/lib/trpc/server";
 import { getI18n } from "@/server/i18n";
 
@@ -34,12 +35,14 @@ export default async function ChatPage({ params }: { params: Promise<{ sessionId
   return (
     <HydrateClient>
       <ChatSidebar className="hidden w-80 md:flex" />
-      <ChatRoom
-        key={session.id}
-        sessionId={session.id}
-        historyLimit={HISTORY_PAGE}
-        character={{ id: character.id, name: character.name, imageUrl: character.imageUrl, source: character.source }}
-      />
+      <ChatViewerNames sessionId={session.id} char={character.name}>
+        <ChatRoom
+          key={session.id}
+          sessionId={session.id}
+          historyLimit={HISTORY_PAGE}
+          character={{ id: character.id, name: character.name, imageUrl: character.imageUrl, source: character.source }}
+        />
+      </ChatViewerNames>
     </HydrateClient>
   );
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { env } from "@/lib/env.mjs";
 import { idSchema, messageTextSchema } from "@/lib/schemas";
 import { completeReply } from "@/server/chat/complete";
+import { inspectPrompt } from "@/server/chat/inspect";
 import { parsePosition } from "@/server/chat/live-reply";
 import { ChatService } from "@/server/chat/service";
 import { speakReply } from "@/server/chat/speaker";
@@ -75,6 +76,19 @@ export const chatRouter = createTRPCRouter({
     .input(byMessage.extend({ direction: z.enum(["previous", "next"]) }))
     .mutation(({ ctx, input }) => ctx.chat.selectSwipe(input.messageId, input.direction)),
 
+  /** Changes the text of a message (the user's or the character's); the conversation after it stays. */
+  editMessage: withChat
+    .input(byMessage.extend({ text: messageTextSchema }))
+    .mutation(({ ctx, input }) => ctx.chat.editMessage(input.messageId, input.text)),
+
+  /**
+   * A new chat sharing this one's history up to the message, listed under this one. With `text`
+   * the message says that instead, and a message of the user's is answered in the new chat.
+   */
+  branch: withChat
+    .input(byMessage.extend({ text: messageTextSchema.optional() }))
+    .mutation(({ ctx, input }) => ctx.chat.branch(input.messageId, input.text)),
+
   /** Edits one of the user's messages and answers it again (later messages are removed). */
   edit: withChat
     .input(byMessage.extend({ text: messageTextSchema }))
@@ -100,6 +114,14 @@ export const chatRouter = createTRPCRouter({
         yield tracked(String(last), event);
       }
     }),
+
+  /**
+   * The prompt inspector: exactly what the chat's next reply would send to the model, part by
+   * part with estimated tokens, and which lorebook entries are active and why.
+   */
+  prompt: protectedProcedure
+    .input(z.object({ sessionId: idSchema }))
+    .query(({ ctx, input }) => inspectPrompt(ctx.db, ctx.user, input.sessionId)),
 
   /** Models installed on the Ollama server, and the configured default. */
   models: protectedProcedure.query(async () => ({ models: await listModels(), defaultModel: env().OLLAMA_MODEL })),

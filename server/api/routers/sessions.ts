@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  AUTHOR_NOTE_LIMITS,
   chatTitleSchema,
   idSchema,
   modelNameSchema,
@@ -7,9 +8,12 @@ import {
   scenarioSchema,
   searchQuerySchema,
   sessionSettingsPatchSchema,
+  textSchema,
 } from "@/lib/schemas";
 import { budgets } from "@/server/limits/budgets";
 import { consume } from "@/server/limits/rate-limit";
+import { IMPORT_LIMITS } from "@/server/chats/portability";
+import { importSillyTavernChat } from "@/server/chats/transfer";
 import { SessionModel } from "@/server/sessions/model";
 import { createTRPCRouter, protectedProcedure } from "../trpc";
 
@@ -30,7 +34,12 @@ export const sessionsRouter = createTRPCRouter({
     )
     .mutation(({ ctx, input }) => ctx.sessions.create(input)),
 
-  get: withSessions.input(z.object({ id: idSchema })).query(({ ctx, input }) => ctx.sessions.get(input.id)),
+  /** The chat, its character, and `userName`: whom `{{user}}` stands for here (its persona, else the account's name). */
+  get: withSessions.input(z.object({ id: idSchema })).query(async ({ ctx, input }) => {
+    // The persona comes with the chat (one query): no second round trip for a name.
+    const chat = await ctx.sessions.get(input.id);
+    return { ...chat, userName: chat.persona?.name.trim() || ctx.user.name?.trim() || null };
+  }),
 
   /** Most recent first, with a preview of the last message. */
   list: withSessions
@@ -57,9 +66,20 @@ export const sessionsRouter = createTRPCRouter({
         model: modelNameSchema.optional(),
         settings: sessionSettingsPatchSchema.optional(),
         scenario: scenarioSchema.optional(),
+        /** one of the user's personas, or null for the account's name */
+        personaId: idSchema.nullable().optional(),
+        /** the author's note, put `authorNoteDepth` messages from the end of the conversation */
+        authorNote: textSchema(AUTHOR_NOTE_LIMITS.text, `The author's note can be at most ${AUTHOR_NOTE_LIMITS.text} characters.`).optional(),
+        authorNoteDepth: z.number().int().min(0).max(AUTHOR_NOTE_LIMITS.depth).optional(),
       }),
     )
     .mutation(({ ctx, input }) => ctx.sessions.update(input.id, input)),
+
+  /** A SillyTavern JSONL chat file becomes a new chat with a character the user may use. */
+  importChat: protectedProcedure
+    .input(z.object({ characterId: idSchema, jsonl: z.string().min(1, "The chat file is empty.").max(IMPORT_LIMITS.bytes, "The chat file is larger than 5 MB.") }))
+    .use(({ ctx, next }) => consume(ctx.db, budgets.cardImport(ctx.user.id)).then(() => next()))
+    .mutation(({ ctx, input }) => importSillyTavernChat(ctx.db, ctx.user.id, input.characterId, input.jsonl)),
 
   delete: withSessions.input(z.object({ id: idSchema })).mutation(({ ctx, input }) => ctx.sessions.delete(input.id)),
 

@@ -13,7 +13,7 @@ const MB = 1024 * 1024;
 const BODY_LIMIT = 1 * MB;
 /** A card file of up to 8 MB, or a 5 MB portrait, as base64 in JSON. */
 const FILE_BODY_LIMIT = 12 * MB;
-const FILE_PROCEDURES = new Set(["characters.importCard", "characters.uploadImage"]);
+const FILE_PROCEDURES = new Set(["characters.importCard", "characters.uploadImage", "sessions.importChat"]);
 
 function bodyLimitFor(url: URL) {
   const paths = decodeURIComponent(url.pathname.slice("/api/trpc/".length)).split(",");

@@ -2,6 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import { createTRPCContext } from "@/server/api/trpc";
 import { replyAudio } from "@/server/chat/speaker";
+import { contentDisposition, downloadName } from "@/server/chats/download";
 import { DomainError, toTRPCError } from "@/server/errors";
 
 export const dynamic = "force-dynamic";
@@ -15,13 +16,13 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
     const user = ctx.session?.user;
     if (!user?.id) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in to continue." });
     const audio = await replyAudio(ctx.db, user.id, id);
-    const day = audio.createdAt.toISOString().slice(0, 10);
-    const filename = `${audio.characterName}-${day}.wav`;
+    // Named after the character and when the reply was written, so a day's downloads differ.
+    const filename = downloadName([audio.characterName], audio.createdAt, "wav");
     return new Response(new Uint8Array(audio.bytes), {
       headers: {
         "Content-Type": "audio/wav",
         "Content-Length": String(audio.bytes.length),
-        "Content-Disposition": `attachment; filename="reply-${day}.wav"; filename*=UTF-8''${encodeURIComponent(filename)}`,
+        "Content-Disposition": contentDisposition(filename),
         "Cache-Control": "private, no-store",
       },
     });
