@@ -152,6 +152,8 @@ export const characters = pgTable(
     description: text("description").notNull().default(""),
     /** card `creator_notes`: notes from the author for people using the character; never in a prompt */
     creatorNotes: text("creator_notes").notNull().default(""),
+    /** the character's 3D body (an uploaded VRM/GLB or a generated GLB); null = none */
+    avatarModelId: text("avatar_model_id").references((): AnyPgColumn => avatarModels.id, { onDelete: "set null" }),
     /** world info: entries that join the prompt when their keywords come up */
     lorebook: jsonb("lorebook").$type<Lorebook>().notNull().default({ scanDepth: 4, tokenBudget: 512, entries: [] }),
     greeting: text("greeting").notNull().default(""),
@@ -465,3 +467,81 @@ export type Voice = typeof voices.$inferSelect;
 export type Character = typeof characters.$inferSelect;
 export type ChatSession = typeof chatSessions.$inferSelect;
 export type Message = typeof messages.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Avatars: 3D bodies for characters
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A 3D model: an uploaded VRM (0.x or 1.0) or GLB, or a GLB a generator made. Stored like
+ * portraits (bytes in the database, content-addressed by sha256), validated before it is kept.
+ */
+export const avatarModels = pgTable(
+  "avatar_models",
+  {
+    id: id(),
+    ownerId: text("owner_id").references(() => users.id, { onDelete: "cascade" }),
+    format: text("format").$type<"vrm" | "glb">().notNull(),
+    /** "upload", or the generator that made it ("hunyuan3d", "trellis") */
+    source: text("source").$type<"upload" | "hunyuan3d" | "trellis">().notNull(),
+    /** "0" or "1" for VRM 0.x / 1.0; null for a plain GLB */
+    vrmVersion: text("vrm_version").$type<"0" | "1">(),
+    sha256: text("sha256").notNull(),
+    byteSize: integer("byte_size").notNull(),
+    triangles: integer("triangles").notNull(),
+    bytes: bytea("bytes").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("avatar_models_owner_idx").on(t.ownerId)],
+);
+
+export const avatarJobStatus = pgEnum("avatar_job_status", ["queued", "running", "completed", "failed", "cancelled"]);
+
+/**
+ * One image-to-3D generation (the original API's job): queued in the app, one at a time per
+ * generator server, fair between users; its progress, step and error are codes, shown in the
+ * reader's language. Leased by the instance running it, so a job survives a restart.
+ */
+export const avatarJobs = pgTable(
+  "avatar_jobs",
+  {
+    id: id(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    characterId: text("character_id")
+      .notNull()
+      .references(() => characters.id, { onDelete: "cascade" }),
+    /** the image generated from (an upload, or the portrait's image at the time); presets give a path instead */
+    imageId: text("image_id").references(() => images.id, { onDelete: "set null" }),
+    imagePath: text("image_path"),
+    status: avatarJobStatus("status").notNull().default("queued"),
+    protocol: text("protocol").$type<"hunyuan3d" | "trellis">().notNull(),
+    /** the generator server running it; null while queued */
+    server: text("server"),
+    /** the generator's own id (Hunyuan3D's uid) */
+    remoteId: text("remote_id"),
+    /** 0–1: the generator's own where it reports one, else estimated from elapsed time and capped */
+    progress: real("progress").notNull().default(0),
+    /** a code: "queued", "uploading", "generating", "texturing", "downloading", "validating" … */
+    currentStep: text("current_step"),
+    errorCode: text("error_code"),
+    errorParams: jsonb("error_params").$type<Record<string, string | number>>(),
+    /** the generator's parameters (seed, steps, …) as validated */
+    options: jsonb("options").$type<Record<string, unknown>>().notNull().default({}),
+    resultModelId: text("result_model_id").references(() => avatarModels.id, { onDelete: "set null" }),
+    instanceId: text("instance_id"),
+    leaseUntil: timestamp("lease_until", { withTimezone: true, mode: "date" }),
+    /** when the generator last answered about this job: silence past a limit fails it */
+    lastHeardAt: timestamp("last_heard_at", { withTimezone: true, mode: "date" }),
+    startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }),
+    finishedAt: timestamp("finished_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("avatar_jobs_user_idx").on(t.userId, t.createdAt.desc()),
+    index("avatar_jobs_character_idx").on(t.characterId, t.createdAt.desc()),
+    index("avatar_jobs_open_idx").on(t.createdAt).where(sql`${t.status} in ('queued', 'running')`),
+  ],
+);
