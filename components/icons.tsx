@@ -26,6 +26,13 @@ export const EditIcon = (p: SVGProps<SVGSVGElement>) => (
     <path d="m13.5 6.5 4 4" />
   </Icon>
 );
+/** A head and shoulders: the 3D avatar. */
+export const AvatarIcon = (p: SVGProps<SVGSVGElement>) => (
+  <Icon {...p}>
+    <circle cx="12" cy="8" r="4" />
+    <path d="M4 21c1-4.5 4.5-7 8-7s7 2.5 8 7" />
+  </Icon>
+);
 /** A line that forks: a branch of a chat. */
 export const BranchIcon = (p: SVGProps<SVGSVGElement>) => (
   <Icon {...p}>

@@ -84,6 +84,26 @@ const schema = z
     MAX_BATCH_SIZE: z.coerce.number().int().min(10).max(100).default(10),
     /** The audio cache's size; the least recently used clips go first beyond it. */
     AUDIO_CACHE_MAX_MB: z.coerce.number().int().min(1).max(1_000_000).default(1024),
+    // Avatars (3D): an image-to-3D server, self-hosted like Ollama (see README, Avatars).
+    /** One Hunyuan3D-2 / TRELLIS server, or several separated by commas; unset = generation off. */
+    AVATAR3D_URL: z
+      .string()
+      .refine((v) => v.split(",").every((url) => httpUrl.safeParse(url.trim()).success), "must be an http(s) URL such as http://127.0.0.1:8081, or several separated by commas")
+      .optional(),
+    /** Which protocol AVATAR3D_URL speaks: Hunyuan3D-2's api_server.py, or the StableProjectorz API of TRELLIS. */
+    AVATAR3D_PROTOCOL: z.enum(["hunyuan3d", "trellis"]).default("hunyuan3d"),
+    /** A generation fails when its server reports nothing new for this long (Hunyuan3D reports nothing until done). */
+    AVATAR3D_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(900_000),
+    /** Ask Hunyuan3D for a texture: only when its server runs with --enable_tex (else it never completes). */
+    AVATAR3D_TEXTURE: bool.optional(),
+    /** Generations one account may have queued or running at once. */
+    AVATAR_JOBS_PER_USER: z.coerce.number().int().min(1).max(100).default(2),
+    /** Generations one account may request per hour, and all accounts together. */
+    AVATAR_GENERATIONS_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(10),
+    AVATAR_GENERATIONS_GLOBAL_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(200),
+    /** Avatars (issue 12): an uploaded or generated VRM/GLB's size (at most the 30 MB upload limit) and triangle count. */
+    AVATAR_MAX_MB: z.coerce.number().int().min(1).max(30).default(30),
+    AVATAR_MAX_TRIANGLES: z.coerce.number().int().min(1_000).max(5_000_000).default(500_000),
   })
   .superRefine((v, ctx) => {
     if (Boolean(v.AUTH_GOOGLE_ID) !== Boolean(v.AUTH_GOOGLE_SECRET)) {

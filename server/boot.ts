@@ -1,5 +1,5 @@
 import { env } from "@/lib/env.mjs";
-import { setDatabaseUrl } from "./db";
+import { getDb, setDatabaseUrl } from "./db";
 import { startEmbeddedPostgres } from "./db/embedded";
 import { migrateAndSeed } from "./db/migrate";
 import { preloadModel } from "./llm/ollama";
@@ -52,4 +52,6 @@ export async function bootServer() {
     process.exit(1);
   }
   void preloadDefaultModel();
+  // Avatar generation jobs: picks up jobs a previous run left (see server/avatars/jobs.ts).
+  void import("./avatars/jobs").then(({ ensureAvatarEngine }) => ensureAvatarEngine(getDb()));
 }

@@ -17,6 +17,14 @@ const TRPC_CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   reply_failed: "INTERNAL_SERVER_ERROR",
   tts_unavailable: "SERVICE_UNAVAILABLE",
   tts_failed: "BAD_GATEWAY",
+  avatar_generation_off: "PRECONDITION_FAILED",
+  avatar_no_portrait: "PRECONDITION_FAILED",
+  avatar_unreachable: "SERVICE_UNAVAILABLE",
+  avatar_failed: "BAD_GATEWAY",
+  avatar_timeout: "TIMEOUT",
+  avatar_invalid_model: "BAD_REQUEST",
+  avatar_interrupted: "INTERNAL_SERVER_ERROR",
+  avatar_too_many_jobs: "TOO_MANY_REQUESTS",
 };
 
 /**

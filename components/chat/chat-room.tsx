@@ -12,7 +12,10 @@ import { spokenText } from "@/lib/speech/sentences";
 import { useTRPC, useTRPCClient, type RouterOutputs } from "@/lib/trpc/react";
 import type { ReplyEvent } from "@/server/chat/live-reply";
 import { DEFAULT_PORTRAIT } from "../character-card";
-import { ArrowLeftIcon, SlidersIcon } from "../icons";
+import { AvatarView } from "../avatar/avatar-view";
+import { useMediaQuery } from "../hooks/use-media-query";
+import { useRememberedToggle } from "../hooks/use-remembered-toggle";
+import { ArrowLeftIcon, AvatarIcon, SlidersIcon } from "../icons";
 import { useI18n } from "../i18n-provider";
 import { useSpeech } from "../speech/use-speech";
 import { ChatMenu } from "./chat-menu";
@@ -45,7 +48,7 @@ type ChatCharacter = RouterOutputs["sessions"]["get"]["character"];
 interface Props {
   sessionId: string;
   historyLimit: number;
-  character: Pick<ChatCharacter, "id" | "name" | "imageUrl" | "source">;
+  character: Pick<ChatCharacter, "id" | "name" | "imageUrl" | "source" | "avatarUrl">;
 }
 
 /** A message on its way: its request, its text, and when Enter (or Send) was pressed. */
@@ -88,6 +91,10 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
   const [live, setLive] = useState<LiveState | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  // The avatar beside the conversation (desktop) or above it (phone), on or off as last chosen.
+  const [avatarShown, setAvatarShown] = useRememberedToggle("af-avatar-shown", true);
+  const wide = useMediaQuery("(min-width: 1024px)");
+  const avatar = avatarShown ? (character.avatarUrl ?? null) : null;
   const closeSettings = useCallback(() => setSettingsOpen(false), []);
 
   // After a reload mid-reply, pick the reply up where the server is.
@@ -396,6 +403,19 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
           <SlidersIcon />
           <span className="sr-only">{t("settings.title")}</span>
         </button>
+        {character.avatarUrl && (
+          <button
+            type="button"
+            onClick={() => setAvatarShown(!avatarShown)}
+            className="grid size-11 place-items-center rounded-lg text-zinc-400 hover:bg-white/5 hover:text-zinc-100"
+            aria-pressed={avatarShown}
+            aria-label={avatarShown ? t("avatar.hide") : t("avatar.show")}
+            title={avatarShown ? t("avatar.hide") : t("avatar.show")}
+            data-testid="toggle-avatar"
+          >
+            <AvatarIcon />
+          </button>
+        )}
         <ChatMenu sessionId={sessionId} characterId={shared ? character.id : null} busy={busy} onCleared={() => void refreshHistory()} onError={fail} />
       </div>
 
@@ -405,7 +425,13 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
         </p>
       )}
 
+      {avatar && !wide && <AvatarView url={avatar} poster={character.imageUrl ?? DEFAULT_PORTRAIT} name={character.name} orbit={false} className="mx-3 mt-2 h-[32vh] max-h-64 shrink-0" />}
       <div className="relative flex min-h-0 flex-1">
+        {avatar && wide && (
+          <div className="order-last w-72 shrink-0 border-l border-white/[0.06] p-3 xl:w-80">
+            <AvatarView url={avatar} poster={character.imageUrl ?? DEFAULT_PORTRAIT} name={character.name} className="aspect-[3/4] w-full" />
+          </div>
+        )}
         {settingsOpen && (
           <SideSheet onClose={closeSettings} labelledBy={CHAT_SETTINGS_TITLE} testId="chat-settings-sheet">
             <ChatSettings sessionId={sessionId} onClose={closeSettings} />

@@ -7,14 +7,7 @@
  * rest streams. An HTMLAudioElement would wait for a complete, sized file.
  */
 
-let shared: AudioContext | null = null;
-
-/** The page's audio context, resumed (it starts suspended until the page has been interacted with). */
-function audioContext() {
-  shared ??= new AudioContext();
-  if (shared.state === "suspended") void shared.resume();
-  return shared;
-}
+import { audioContext, speechDestination } from "./speech-level";
 
 interface Format {
   sampleRate: number;
@@ -98,7 +91,8 @@ export function playStream(url: string): { done: Promise<void>; stop: () => void
       pending = pending.slice(usable);
       const source = context.createBufferSource();
       source.buffer = buffer;
-      source.connect(context.destination);
+      // Through the speech analyser (an avatar's mouth follows it) to the speakers.
+      source.connect(speechDestination());
       playAt = Math.max(playAt, context.currentTime + LEAD_S);
       source.start(playAt);
       playAt += buffer.duration;

@@ -3,6 +3,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { useTRPCClient } from "@/lib/trpc/react";
 import { playStream } from "./live-player";
+import { routeSpeechElement } from "./speech-level";
 
 /** One clip to play: `live` while it is still being synthesised (streamed as it comes, see live-player). */
 interface Clip {
@@ -92,6 +93,7 @@ export function useSpeech() {
           await stream.done;
         } else {
           const element = new Audio(clip.url);
+          routeSpeechElement(element);
           halt.current = () => element.pause();
           await new Promise<void>((resolve, reject) => {
             element.onended = () => resolve();

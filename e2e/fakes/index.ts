@@ -15,6 +15,8 @@ import { DEFAULT_LATENCY_MS, DEFAULT_PER_AUDIO_SECOND_MS, startFakeSovits, type 
 export * from "./google";
 export * from "./ollama";
 export * from "./sovits";
+export * from "./hunyuan3d";
+export * from "./trellis";
 
 export interface AllFakesOptions {
   /** 0 or omitted: a random free port. */

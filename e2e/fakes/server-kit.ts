@@ -291,3 +291,42 @@ export const FAULT_COUNT_ERROR = "faultCount must be a positive integer or null"
 export function isFaultCount(value: unknown): value is number | null {
   return value === null || (typeof value === "number" && Number.isInteger(value) && value >= 1);
 }
+
+/** What the shared control routes read and change on a fake. */
+export interface ControlTarget<B> {
+  readonly behaviour: B;
+  readonly requests: unknown[];
+  readonly stats: unknown;
+  reset(): void;
+  setBehaviour(patch: Partial<B>): B;
+}
+
+/**
+ * The control routes of a fake (never subject to its faults): GET the behaviour, the recorded
+ * requests or the counters; POST /__control/reset; POST /__control with a behaviour patch.
+ */
+export async function serveControl<B>(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  target: ControlTarget<B>,
+  parsePatch: (value: unknown) => Partial<B> | string,
+): Promise<void> {
+  switch (`${req.method} ${path}`) {
+    case "GET /__control":
+      return sendJson(res, 200, target.behaviour);
+    case "GET /__control/requests":
+      return sendJson(res, 200, target.requests);
+    case "GET /__control/stats":
+      return sendJson(res, 200, target.stats);
+    case "POST /__control/reset":
+      target.reset();
+      return sendJson(res, 200, target.behaviour);
+    default: {
+      const parsed = parseJson(await readBody(req));
+      const patch = parsed.ok ? parsePatch(parsed.value) : `invalid JSON: ${parsed.error}`;
+      if (typeof patch === "string") return sendJson(res, 400, { error: patch });
+      return sendJson(res, 200, target.setBehaviour(patch));
+    }
+  }
+}

@@ -10,8 +10,9 @@ import { createTRPCContext, type Context } from "@/server/api/trpc";
 import { ApiTokenModel } from "@/server/auth/api-tokens";
 import { uploadPortrait } from "@/server/characters/cards";
 import type { Database } from "@/server/db";
-import { characters, chatSessions, messages, personas, users, voices } from "@/server/db/schema";
+import { avatarJobs, characters, chatSessions, messages, personas, users, voices } from "@/server/db/schema";
 import { makeImage } from "@/server/images/test-images";
+import { buildVrm1 } from "@/e2e/fixtures/avatars";
 import { v3Card } from "@/server/cards/test-cards";
 
 export const ROLES = ["visitor", "owner", "other", "token", "revokedToken", "malformedToken"] as const;
@@ -34,6 +35,10 @@ export interface Fixture {
   personaId: string;
   portraitBase64: string;
   cardBase64: string;
+  /** a minimal VRM 1.0 (avatars.upload) */
+  avatarBase64: string;
+  /** the owner's queued avatar generation (avatars.get/job/cancel) */
+  avatarJobId: string;
 }
 
 async function newUser(db: Database, name: string) {
@@ -81,6 +86,10 @@ export async function createFixture(db: Database): Promise<Fixture> {
   const portraitBase64 = await portrait;
   const image = await uploadPortrait(db, owner.id, Buffer.from(portraitBase64, "base64"));
   const [persona] = await db.insert(personas).values({ userId: owner.id, name: "여행자", description: "{{char}}의 오랜 친구", isDefault: true }).returning({ id: personas.id });
+  const [avatarJob] = await db
+    .insert(avatarJobs)
+    .values({ userId: owner.id, characterId: character!.id, imageId: image.imageId, protocol: "hunyuan3d", currentStep: "queued" })
+    .returning({ id: avatarJobs.id });
   return {
     owner,
     other,
@@ -96,6 +105,8 @@ export async function createFixture(db: Database): Promise<Fixture> {
     personaId: persona!.id,
     portraitBase64,
     cardBase64: Buffer.from(JSON.stringify(v3Card()), "utf8").toString("base64"),
+    avatarBase64: Buffer.from(await buildVrm1()).toString("base64"),
+    avatarJobId: avatarJob!.id,
   };
 }
 
@@ -112,6 +123,14 @@ export const VALID_INPUTS: Record<string, (fx: Fixture) => unknown> = {
   "characters.uploadImage": (fx) => ({ dataBase64: fx.portraitBase64 }),
   "characters.importCard": (fx) => ({ dataBase64: fx.cardBase64 }),
   "characters.exportCard": (fx) => ({ id: fx.characterId, format: "json" }),
+  // Bring your own avatar (issue 12)
+  "avatars.upload": (fx) => ({ characterId: fx.characterId, dataBase64: fx.avatarBase64 }),
+  "avatars.remove": (fx) => ({ characterId: fx.characterId }),
+  "avatars.generate": (fx) => ({ characterId: fx.characterId, imageBase64: fx.portraitBase64 }),
+  "avatars.get": (fx) => ({ jobId: fx.avatarJobId }),
+  "avatars.job": (fx) => ({ jobId: fx.avatarJobId }),
+  "avatars.cancel": (fx) => ({ jobId: fx.avatarJobId }),
+  "avatars.jobs": (fx) => ({ characterId: fx.characterId }),
   "voices.list": () => undefined,
   "voices.get": (fx) => ({ id: fx.voiceId }),
   "voices.create": () => ({ name: "새 목소리", refAudioPath: "presets/new.wav", promptLang: "ko" }),

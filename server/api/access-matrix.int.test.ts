@@ -40,6 +40,15 @@ const MATRIX: Record<string, Expected> = {
   "characters.uploadImage": SIGNED_IN,
   "characters.importCard": SIGNED_IN,
   "characters.exportCard": OWNER_OR_HIDDEN,
+  // Bring your own avatar (issue 12): only the character's owner; another user doesn't see the private character.
+  "avatars.upload": OWNER,
+  "avatars.remove": OWNER,
+  // Avatar generation (issue 12): the owner's character and jobs; others don't see them exist.
+  "avatars.generate": OWNER,
+  "avatars.get": OWNER,
+  "avatars.job": OWNER,
+  "avatars.cancel": OWNER,
+  "avatars.jobs": OWNER,
   "voices.list": PUBLIC,
   "voices.get": OWNER_OR_HIDDEN,
   "voices.create": SIGNED_IN,
@@ -98,6 +107,8 @@ beforeAll(async () => {
   [ollama, sovits] = await Promise.all([startFakeOllama({ port: 0, tokenDelayMs: 1 }), startFakeSovits({ port: 0 })]);
   process.env.OLLAMA_HOST = ollama.url;
   process.env.SOVITS_URL = sovits.url;
+  // Avatar generation on (no engine runs here: jobs stay queued).
+  process.env.AVATAR3D_URL = "http://127.0.0.1:9";
   // Token callers go through the real context, which opens the app's own pool.
   process.env.DATABASE_URL = inject("databaseUrl");
 });

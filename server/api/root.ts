@@ -1,5 +1,6 @@
 import { accountRouter } from "./routers/account";
 import { apiTokensRouter } from "./routers/api-tokens";
+import { avatarsRouter } from "./routers/avatars";
 import { charactersRouter } from "./routers/characters";
 import { chatRouter } from "./routers/chat";
 import { healthRouter } from "./routers/health";
@@ -17,6 +18,7 @@ export const appRouter = createTRPCRouter({
   apiTokens: apiTokensRouter,
   account: accountRouter,
   personas: personasRouter,
+  avatars: avatarsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,7 +1,7 @@
 import { and, desc, eq, ilike, isNull, isNotNull, lt, or, sql, type AnyColumn, type SQL } from "drizzle-orm";
 import type { CharacterInput } from "@/lib/schemas";
 import type { Queryable } from "@/server/db";
-import { characters, images, voices, type Character } from "@/server/db/schema";
+import { avatarModels, characters, images, voices, type Character } from "@/server/db/schema";
 import { DomainError, notFound } from "@/server/errors";
 import { containsPattern, decodeCursor, encodeCursor } from "@/server/db/query-helpers";
 import { VoiceModel } from "@/server/voices/model";
@@ -131,13 +131,25 @@ export class CharacterModel {
    */
   async details(id: string) {
     const [row] = await this.db
-      .select({ character: characters, voiceName: voices.name })
+      .select({
+        character: characters,
+        voiceName: voices.name,
+        avatarId: avatarModels.id,
+        avatarFormat: avatarModels.format,
+        avatarVrmVersion: avatarModels.vrmVersion,
+      })
       .from(characters)
       .leftJoin(voices, eq(voices.id, characters.voiceId))
+      .leftJoin(avatarModels, eq(avatarModels.id, characters.avatarModelId))
       .where(and(eq(characters.id, id), visibleTo(this.viewerId)))
       .limit(1);
     if (!row) throw notFound("Character");
-    return { ...row.character, voiceName: row.voiceName };
+    // The 3D avatar: whoever sees the character may load it (/api/avatars/<id>).
+    const avatar =
+      row.avatarId && row.avatarFormat
+        ? { url: `/api/avatars/${row.avatarId}`, format: row.avatarFormat, vrmVersion: row.avatarVrmVersion }
+        : null;
+    return { ...row.character, voiceName: row.voiceName, avatar };
   }
 
   /** A character the viewer may change: their own. Presets and others' public ones are FORBIDDEN. */
@@ -221,6 +233,8 @@ export class CharacterModel {
         category: source.category,
         tags: source.tags,
         imageUrl: source.imageUrl,
+        // Like the portrait, the 3D avatar is shared with the copy (served while any user of it may see it).
+        avatarModelId: source.avatarModelId,
         extensions: source.extensions,
         cardExtras: source.cardExtras,
         ownerId,

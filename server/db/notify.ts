@@ -16,6 +16,8 @@ export const CHANNELS = {
   queue: "af_queue",
   /** payload: the key of a streamed clip now complete in the audio cache */
   audio: "af_audio",
+  /** payload: an avatar generation job id whose row changed, or "queue" when one was queued */
+  avatar: "af_avatar",
 } as const;
 export type Channel = (typeof CHANNELS)[keyof typeof CHANNELS];
 

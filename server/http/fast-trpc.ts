@@ -23,10 +23,15 @@ const MB = 1024 * 1024;
 /** As app/api/trpc: files travel as base64 in two procedures; nothing else needs more than 1 MB. */
 const BODY_LIMIT = 1 * MB;
 const FILE_BODY_LIMIT = 12 * MB;
-const FILE_PROCEDURES = new Set(["characters.importCard", "characters.uploadImage", "sessions.importChat"]);
+const FILE_PROCEDURES = new Set(["characters.importCard", "characters.uploadImage", "sessions.importChat", "avatars.generate"]);
+/** A 3D avatar (VRM/GLB) of up to 30 MB as base64 in JSON. */
+const MODEL_BODY_LIMIT = 42 * MB;
+const MODEL_PROCEDURES = new Set(["avatars.upload"]);
 
 function bodyLimitFor(path: string) {
-  return path.split(",").some((name) => FILE_PROCEDURES.has(name)) ? FILE_BODY_LIMIT : BODY_LIMIT;
+  const names = path.split(",");
+  if (names.some((name) => MODEL_PROCEDURES.has(name))) return MODEL_BODY_LIMIT;
+  return names.some((name) => FILE_PROCEDURES.has(name)) ? FILE_BODY_LIMIT : BODY_LIMIT;
 }
 
 /** What next.config.mjs sets on every API response. */

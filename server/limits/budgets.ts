@@ -34,4 +34,9 @@ export const budgets = {
   ],
   /** New API tokens: cheap to make, but each is a credential; the cap on live tokens is separate. */
   apiToken: (userId: string): Limit[] => [perUser("api_token", userId, env().API_TOKENS_PER_HOUR, HOUR)],
+  /** 3D avatar generation: minutes of a shared GPU per job. */
+  avatarGenerate: (userId: string): Limit[] => [
+    perUser("avatar_generate", userId, env().AVATAR_GENERATIONS_PER_HOUR, HOUR),
+    global("avatar_generate", env().AVATAR_GENERATIONS_GLOBAL_PER_HOUR, HOUR),
+  ],
 };

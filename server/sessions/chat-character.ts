@@ -42,7 +42,12 @@ export interface ChatCharacter extends CharacterSnapshot {
   alternateGreetings: string[];
   /** "live": the character as it is now; "snapshot": as it was when the chat started */
   source: "live" | "snapshot";
+  /** its 3D avatar (served like portraits); null without one, and while the snapshot is used */
+  avatarUrl: string | null;
 }
+
+/** Where an avatar model is served (to whoever may see a character that uses it). */
+export const avatarUrlOf = (modelId: string | null) => (modelId ? `/api/avatars/${modelId}` : null);
 
 // Every chat gets a snapshot (at creation, or migration 0008's backfill); were one missing, the
 // chat would show nothing rather than fall back to the hidden character.
@@ -61,8 +66,10 @@ const emptySnapshot: CharacterSnapshot = {
 };
 
 function chatCharacter(live: Character, snapshot: CharacterSnapshot | null, shared: boolean): ChatCharacter {
-  if (shared) return { ...snapshotOf(live), id: live.id, imageUrl: live.imageUrl, alternateGreetings: live.alternateGreetings, source: "live" };
-  return { ...emptySnapshot, ...snapshot, ...olderSnapshotFields(snapshot), id: live.id, imageUrl: null, alternateGreetings: [], source: "snapshot" };
+  if (shared) {
+    return { ...snapshotOf(live), id: live.id, imageUrl: live.imageUrl, alternateGreetings: live.alternateGreetings, source: "live", avatarUrl: avatarUrlOf(live.avatarModelId) };
+  }
+  return { ...emptySnapshot, ...snapshot, ...olderSnapshotFields(snapshot), id: live.id, imageUrl: null, alternateGreetings: [], source: "snapshot", avatarUrl: null };
 }
 
 /**

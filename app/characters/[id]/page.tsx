@@ -3,6 +3,7 @@ import Image from "next/image";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { DEFAULT_PORTRAIT } from "@/components/character-card";
+import { AvatarPanel } from "@/components/avatar/avatar-panel";
 import { CharacterActions } from "@/components/characters/character-actions";
 import { ImportChat } from "@/components/chat/import-chat";
 import { Markdown } from "@/components/chat/markdown";
@@ -78,6 +79,14 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
               ))}
             </div>
           )}
+
+          <AvatarPanel
+            characterId={character.id}
+            name={character.name}
+            poster={character.imageUrl ?? DEFAULT_PORTRAIT}
+            avatarUrl={character.avatar?.url ?? null}
+            isOwner={isOwner}
+          />
 
           {character.persona && (
             <section className="mt-8" data-testid="persona">

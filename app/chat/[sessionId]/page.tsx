@@ -40,7 +40,7 @@ export default async function ChatPage({ params }: { params: Promise<{ sessionId
           key={session.id}
           sessionId={session.id}
           historyLimit={HISTORY_PAGE}
-          character={{ id: character.id, name: character.name, imageUrl: character.imageUrl, source: character.source }}
+          character={{ id: character.id, name: character.name, imageUrl: character.imageUrl, source: character.source, avatarUrl: character.avatarUrl }}
         />
       </ChatViewerNames>
     </HydrateClient>

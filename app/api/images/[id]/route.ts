@@ -1,11 +1,8 @@
-import { TRPCError } from "@trpc/server";
-import { createTRPCContext } from "@/server/api/trpc";
 import { portraitFor } from "@/server/characters/portraits";
 import { immutableBytesResponse } from "@/server/http/byte-range";
+import { FILE_ID, fileViewer, notFoundResponse } from "@/server/http/viewer";
 
 export const dynamic = "force-dynamic";
-
-const notFound = () => new Response("Not found", { status: 404 });
 
 /**
  * Uploaded portraits, for whoever may see a character that uses them (the browser session or a
@@ -14,14 +11,10 @@ const notFound = () => new Response("Not found", { status: 404 });
  */
 export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  if (!/^[\w-]{1,64}$/.test(id)) return notFound();
-  // A bad API token is refused by the context; here that is one more "not found".
-  const ctx = await createTRPCContext({ headers: request.headers }).catch((error: unknown) => {
-    if (error instanceof TRPCError && error.code === "UNAUTHORIZED") return null;
-    throw error;
-  });
-  if (!ctx) return notFound();
-  const image = await portraitFor(ctx.db, ctx.session?.user?.id ?? null, id);
-  if (!image) return notFound();
+  if (!FILE_ID.test(id)) return notFoundResponse();
+  const viewer = await fileViewer(request);
+  if (!viewer) return notFoundResponse();
+  const image = await portraitFor(viewer.db, viewer.userId, id);
+  if (!image) return notFoundResponse();
   return immutableBytesResponse(request, { bytes: image.bytes, contentType: image.contentType, etag: image.sha256 }, { cache: "private" });
 }

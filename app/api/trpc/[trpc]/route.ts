@@ -13,10 +13,14 @@ const MB = 1024 * 1024;
 const BODY_LIMIT = 1 * MB;
 /** A card file of up to 8 MB, or a 5 MB portrait, as base64 in JSON. */
 const FILE_BODY_LIMIT = 12 * MB;
-const FILE_PROCEDURES = new Set(["characters.importCard", "characters.uploadImage", "sessions.importChat"]);
+const FILE_PROCEDURES = new Set(["characters.importCard", "characters.uploadImage", "sessions.importChat", "avatars.generate"]);
+/** A 3D avatar (VRM/GLB) of up to 30 MB as base64 in JSON. */
+const MODEL_BODY_LIMIT = 42 * MB;
+const MODEL_PROCEDURES = new Set(["avatars.upload"]);
 
 function bodyLimitFor(url: URL) {
   const paths = decodeURIComponent(url.pathname.slice("/api/trpc/".length)).split(",");
+  if (paths.some((path) => MODEL_PROCEDURES.has(path))) return MODEL_BODY_LIMIT;
   return paths.some((path) => FILE_PROCEDURES.has(path)) ? FILE_BODY_LIMIT : BODY_LIMIT;
 }
 

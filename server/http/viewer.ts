@@ -1,0 +1,27 @@
+import "server-only";
+import { TRPCError } from "@trpc/server";
+import { createTRPCContext } from "@/server/api/trpc";
+
+/** What a file route needs: who is asking (null for a visitor) and the database. */
+export interface FileViewer {
+  db: Awaited<ReturnType<typeof createTRPCContext>>["db"];
+  userId: string | null;
+}
+
+/**
+ * The viewer of a request to a file route (the browser session or a personal API token), or null
+ * when a bad API token was sent: for those routes that is one more "not found", never a 401 that
+ * would tell an id exists.
+ */
+export async function fileViewer(request: Request): Promise<FileViewer | null> {
+  const ctx = await createTRPCContext({ headers: request.headers }).catch((error: unknown) => {
+    if (error instanceof TRPCError && error.code === "UNAUTHORIZED") return null;
+    throw error;
+  });
+  return ctx ? { db: ctx.db, userId: ctx.session?.user?.id ?? null } : null;
+}
+
+/** Ids in file URLs: anything else names no row. */
+export const FILE_ID = /^[\w-]{1,64}$/;
+
+export const notFoundResponse = () => new Response("Not found", { status: 404 });
