@@ -1,4 +1,5 @@
 import { buildVrm0, buildVrm1 } from "./fixtures/avatars";
+import { portraitPng } from "./fixtures/images";
 import { CharacterFormPage } from "./pages/characters";
 import { ChatRoomPage } from "./pages/chat-room";
 import { devSignedIn } from "./pages/sign-in";
@@ -76,3 +77,33 @@ test("on a phone the avatar sits above the conversation, and a VRM 0.x loads too
   await keepScreenshot(page, "avatar-chat-mobile");
   await context.close();
 });
+
+test("an avatar is forged from the portrait with visible progress, then shows on the character page", async ({ browser, baseURL }) => {
+  const { context, page } = await devSignedIn(browser, baseURL!, `avatar-forge-${crypto.randomUUID()}@example.com`);
+  const form = new CharacterFormPage(page);
+  await form.openNew();
+  await form.fill({ name: "별 아바타", greeting: "안녕!" });
+  await form.uploadPortrait(await portraitPng());
+  await form.save();
+  await expect(page.getByTestId("avatar-panel")).toContainText("아직 3D 아바타가 없어요");
+
+  await page.getByTestId("avatar-generate").click();
+  // The job is shown while the generator works (the fake takes a few seconds, like a short real one).
+  const job = page.getByTestId("avatar-job");
+  await expect(job).toBeVisible();
+  await expect(job.getByRole("progressbar")).toBeVisible();
+  await keepScreenshot(page, "avatar-generating-desktop");
+  await expect(page.getByTestId("avatar-cancel")).toBeVisible();
+
+  // Then the model is validated, stored and shown (a generated GLB: no rig).
+  await expect(page.getByTestId("avatar-canvas")).toHaveAttribute("data-loaded", "glb", { timeout: 60_000 });
+  await expect(job).toHaveCount(0);
+  await expect(page.getByTestId("avatar-remove")).toBeVisible();
+
+  // Removing it asks first, then the portrait is back.
+  await page.getByTestId("avatar-remove").click();
+  await page.getByTestId("confirm").click();
+  await expect(page.getByTestId("avatar-view")).toHaveCount(0);
+  await context.close();
+});
+

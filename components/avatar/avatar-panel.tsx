@@ -136,7 +136,8 @@ export function AvatarPanel({
             <span className="tabular-nums text-zinc-400">{progress}%</span>
           </div>
           <div className="mt-2 h-2 overflow-hidden rounded-full bg-white/10" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={progress} aria-label={t("avatar.progress")}>
-            <div className="h-full rounded-full bg-gradient-to-r from-brand-500 to-accent-500 transition-[width]" style={{ width: `${progress}%` }} />
+            {/* Pulsing while it works: a generator without its own progress may sit near 0% a while. */}
+            <div className="h-full animate-pulse rounded-full bg-gradient-to-r from-brand-500 to-accent-500 transition-[width]" style={{ width: `${Math.max(progress, 3)}%` }} />
           </div>
         </div>
       )}

@@ -151,13 +151,16 @@ export async function startApp(options: {
   env?: Record<string, string>;
   /** Flags for node itself (`--cpu-prof`, which NODE_OPTIONS does not take). */
   nodeArgs?: string[];
+  /** Another built checkout to run (e.g. a baseline commit's), instead of this one. */
+  appDir?: string;
 }) {
+  const appDir = options.appDir ?? ROOT;
   const port = await freePort();
   // Next.js builds absolute URLs with "localhost": use that name, as the e2e setup does.
   const baseUrl = `http://localhost:${port}`;
   const output = new OutputTail();
-  const app = spawn(process.execPath, [...(options.nodeArgs ?? []), NEXT_BIN, "start", "-p", String(port)], {
-    cwd: ROOT,
+  const app = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(appDir, "node_modules/next/dist/bin/next"), "start", "-p", String(port)], {
+    cwd: appDir,
     // Its own process group, so clean-up reaches whatever it forks.
     detached: true,
     env: {
@@ -192,7 +195,7 @@ export async function startApp(options: {
  * The fake Ollama in a process of its own (`e2e/fakes/ollama.ts`), like a real Ollama server:
  * it must not share an event loop with the benchmark's clients. Driven by its control endpoints.
  */
-export async function startFake(options: { reply: string; args: string[]; script?: "ollama" | "sovits" }) {
+export async function startFake(options: { reply: string; args: string[]; script?: "ollama" | "sovits" | "hunyuan3d" | "trellis" }) {
   const port = await freePort();
   const script = options.script ?? "ollama";
   const fake = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, `e2e/fakes/${script}.ts`), "--port", String(port), ...options.args], {

@@ -34,7 +34,7 @@ export default async function globalSetup() {
     if (build.status !== 0) throw new Error("next build failed");
   }
   await mkdir(path.join(root, "e2e/.artifacts"), { recursive: true });
-  const fakes = await startAllFakes({ tokenDelayMs: 15 });
+  const fakes = await startAllFakes({ tokenDelayMs: 15, hunyuan3d: { jobMs: 2_500 } });
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "af-e2e-"));
   await chmod(dataDir, 0o755);
   const port = await freePort();
@@ -54,6 +54,8 @@ export default async function globalSetup() {
       EMBEDDED_PG_PORT: String(await freePort()),
       OLLAMA_HOST: fakes.ollama.url,
       SOVITS_URL: fakes.sovits.url,
+      AVATAR3D_URL: fakes.hunyuan3d.url,
+      AVATAR3D_PROTOCOL: "hunyuan3d",
       AUTH_SECRET: "e2e-secret-e2e-secret-e2e-secret-e2e",
       AUTH_TRUST_HOST: "true",
       AUTH_GOOGLE_ID: GOOGLE_CLIENT.id,
@@ -78,6 +80,7 @@ export default async function globalSetup() {
   process.env.E2E_OLLAMA_URL = fakes.ollama.url;
   process.env.E2E_SOVITS_URL = fakes.sovits.url;
   process.env.E2E_GOOGLE_URL = fakes.google.url;
+  process.env.E2E_HUNYUAN3D_URL = fakes.hunyuan3d.url;
 
   return async () => {
     if (app.pid) {

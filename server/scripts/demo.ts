@@ -5,7 +5,7 @@ import path from "node:path";
 import { startAllFakes } from "@/e2e/fakes";
 
 const fakes = await startAllFakes({ ollamaPort: 0, sovitsPort: 0, googlePort: 0, tokenDelayMs: 35 });
-console.log(`▸ fake Ollama ${fakes.ollama.url} · fake GPT-SoVITS ${fakes.sovits.url} · local Google ${fakes.google.issuer}`);
+console.log(`▸ fake Ollama ${fakes.ollama.url} · fake GPT-SoVITS ${fakes.sovits.url} · fake Hunyuan3D ${fakes.hunyuan3d.url} · local Google ${fakes.google.issuer}`);
 
 const app = spawn(process.execPath, [path.join(import.meta.dirname, "start.mjs")], {
   stdio: "inherit",
@@ -13,6 +13,8 @@ const app = spawn(process.execPath, [path.join(import.meta.dirname, "start.mjs")
     ...process.env,
     OLLAMA_HOST: fakes.ollama.url,
     SOVITS_URL: fakes.sovits.url,
+    AVATAR3D_URL: fakes.hunyuan3d.url,
+    AVATAR3D_PROTOCOL: "hunyuan3d",
     AUTH_GOOGLE_ID: "avatar-forge-demo",
     AUTH_GOOGLE_SECRET: "demo-secret",
     AUTH_GOOGLE_ISSUER: fakes.google.issuer,
