@@ -113,9 +113,6 @@ export default function AvatarCanvas({ url, onReady, onError, orbit = true }: Av
       mouth = mouthFromLevel(speechLevel(), mouth);
       if (!visible || !model) return;
       const idle = idleMotion(time, reducedMotion);
-      // The mouth's weight as the model holds it (a VRM's `aa` expression), for tests and tools.
-      const shown = (vrm?.expressionManager?.getValue("aa") ?? mouth).toFixed(2);
-      if (shown !== shownMouth) element.dataset.mouth = shownMouth = shown;
       if (vrm) {
         vrm.expressionManager?.setValue("aa", mouth);
         vrm.expressionManager?.setValue("blink", idle.blink);
@@ -126,6 +123,9 @@ export default function AvatarCanvas({ url, onReady, onError, orbit = true }: Av
         model.rotation.y = idle.sway * 0.15;
         model.scale.setScalar(1 + mouth * 0.04 + idle.breath * 0.01);
       }
+      // The mouth's weight as the model holds it for this frame (a VRM's `aa` expression), for tests and tools.
+      const shown = (vrm?.expressionManager?.getValue("aa") ?? mouth).toFixed(2);
+      if (shown !== shownMouth) element.dataset.mouth = shownMouth = shown;
       controls.update();
       renderer.render(scene, camera);
     });

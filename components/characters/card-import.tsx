@@ -5,13 +5,14 @@ import { useRouter } from "next/navigation";
 import { useRef, useState } from "react";
 import { describeError } from "@/lib/app-error";
 import { CHARACTER_LIMITS } from "@/lib/schemas";
+import { CHARX_MAX_BYTES } from "@/lib/charx-limits";
 import { useTRPC } from "@/lib/trpc/react";
 import { useI18n } from "../i18n-provider";
 import { UploadIcon } from "../icons";
 import { readFileAsBase64 } from "./files";
 import { ErrorNote } from "../error-note";
 
-/** Drop or pick a Character Card (PNG or JSON, V1/V2/V3); it becomes a new private character. */
+/** Drop or pick a Character Card (PNG or JSON, V1/V2/V3, or a CharX with its 3D avatar); it becomes a new private character. */
 export function CardImport() {
   const { t } = useI18n();
   const trpc = useTRPC();
@@ -29,7 +30,10 @@ export function CardImport() {
   const take = async (file: File | undefined) => {
     setError(null);
     if (!file) return;
-    if (file.size > CHARACTER_LIMITS.cardBytes) return setError(t("error.reason.card_too_large"));
+    const charx = file.name.toLowerCase().endsWith(".charx");
+    if (file.size > (charx ? CHARX_MAX_BYTES : CHARACTER_LIMITS.cardBytes)) {
+      return setError(charx ? t("error.reason.card_charx_too_large", { mb: CHARX_MAX_BYTES / 1024 / 1024 }) : t("error.reason.card_too_large"));
+    }
     importCard.mutate({ dataBase64: await readFileAsBase64(file) });
   };
 
@@ -60,7 +64,7 @@ export function CardImport() {
         <p className="max-w-md text-sm text-zinc-400">{t("import.formats")}</p>
         <span className="btn-ghost mt-1">{t("import.pick")}</span>
       </div>
-      <input ref={input} type="file" accept=".png,.json,image/png,application/json" className="hidden" onChange={(e) => void take(e.target.files?.[0])} data-testid="import-input" />
+      <input ref={input} type="file" accept=".png,.json,.charx,image/png,application/json" className="hidden" onChange={(e) => void take(e.target.files?.[0])} data-testid="import-input" />
       {error && (
         <ErrorNote className="mt-4" testId="import-error">
           {error}

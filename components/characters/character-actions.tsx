@@ -13,10 +13,23 @@ import { ChevronDownIcon, CopyIcon, DownloadIcon, EditIcon, TrashIcon } from "..
 import { downloadBase64 } from "./files";
 import { ErrorNote } from "../error-note";
 
-type CardFormat = "png" | "json";
+type CardFormat = "png" | "json" | "charx";
 
 /** What a viewer can do with a character: start a chat, edit and delete (owner), duplicate, export. */
-export function CharacterActions({ id, name, isOwner, signedIn }: { id: string; name: string; isOwner: boolean; signedIn: boolean }) {
+export function CharacterActions({
+  id,
+  name,
+  isOwner,
+  signedIn,
+  hasAvatar = false,
+}: {
+  id: string;
+  name: string;
+  isOwner: boolean;
+  signedIn: boolean;
+  /** The character has a 3D avatar: the menu offers CharX, which carries it. */
+  hasAvatar?: boolean;
+}) {
   const { t } = useI18n();
   const trpc = useTRPC();
   const router = useRouter();
@@ -73,7 +86,7 @@ export function CharacterActions({ id, name, isOwner, signedIn }: { id: string; 
             <CopyIcon /> {t("character.duplicate")}
           </button>
         )}
-        <ExportMenu onExport={(format) => void exportCard(format)} />
+        <ExportMenu withAvatar={hasAvatar} onExport={(format) => void exportCard(format)} />
         {isOwner && (
           <button type="button" className="btn-ghost text-rose-300" onClick={() => setConfirming(true)} data-testid="delete-character">
             <TrashIcon /> {t("character.delete")}
@@ -108,14 +121,15 @@ function goToStartForm(event: ReactMouseEvent<HTMLAnchorElement>) {
   section.querySelector<HTMLElement>("textarea, a, button")?.focus({ preventScroll: true });
 }
 
-function ExportMenu({ onExport }: { onExport: (format: CardFormat) => void }) {
+function ExportMenu({ withAvatar, onExport }: { withAvatar: boolean; onExport: (format: CardFormat) => void }) {
   const { t } = useI18n();
   const { open, setOpen, ref } = usePopover();
 
-  const items = [
+  const items: [CardFormat, string, string][] = [
     ["png", t("character.exportPng"), t("character.exportPngHint")],
     ["json", t("character.exportJson"), t("character.exportJsonHint")],
-  ] as const;
+    ...(withAvatar ? [["charx", t("character.exportCharx"), t("character.exportCharxHint")] as [CardFormat, string, string]] : []),
+  ];
   return (
     <div className="relative" ref={ref}>
       <button type="button" className="btn-ghost" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen((v) => !v)} data-testid="export-card">

@@ -248,6 +248,25 @@ function MessageBubbleView({ message, character, actions = {} }: BubbleProps) {
     />
   );
 
+  // A narrator's line (a SillyTavern chat's system message): part of the story, never sent to the model.
+  if (message.role === "system") {
+    return (
+      <div className="group flex flex-col items-center gap-1" data-testid="message" data-role="system" data-message-id={message.id}>
+        <p className="max-w-[85%] rounded-full border border-white/[0.06] px-4 py-1.5 text-center text-sm text-zinc-400 italic" data-testid="message-text">
+          {message.content}
+        </p>
+        {actions.delete && (
+          <div className="opacity-100 transition md:opacity-0 md:group-hover:opacity-100 md:focus-within:opacity-100">
+            <IconButton label={t("chat.delete")} onClick={() => setConfirming(true)} testId="delete-message">
+              <TrashIcon />
+            </IconButton>
+          </div>
+        )}
+        {dialog}
+      </div>
+    );
+  }
+
   if (isUser) {
     return (
       <div className="group flex flex-col items-end" data-testid="message" data-role="user" data-message-id={message.id}>

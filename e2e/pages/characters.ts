@@ -119,7 +119,7 @@ export class CharacterDetailPage {
   }
 
   /** Exports the card through the browser's download; returns its file name and bytes. */
-  async exportCard(format: "png" | "json") {
+  async exportCard(format: "png" | "json" | "charx") {
     await this.page.getByTestId("export-card").click();
     const downloading = this.page.waitForEvent("download");
     await this.page.getByTestId(`export-${format}`).click();

@@ -212,7 +212,7 @@ export const en = {
   "import.body": "Bring characters from SillyTavern, RisuAI and other apps. The card becomes your private character, with its portrait, greetings and voice.",
   "import.drop": "Drop a card here or click to choose",
   "import.working": "Importing…",
-  "import.formats": "A PNG card or a .json file · up to 8 MB",
+  "import.formats": "A PNG card or a .json file · up to 8 MB; a .charx with its 3D avatar · up to 31 MB",
   "voices.title": "Voices",
   "voices.body": "A voice is a reference recording on your GPT-SoVITS server, with its transcript. Characters speak with the voice you give them.",
   "voices.mine": "My voices",
@@ -247,7 +247,7 @@ export const en = {
   "voices.lang.all_yue": "Cantonese only",
   "voices.lang.all_ko": "Korean only",
   "nav.voices": "Voices",
-  "error.reason.card_not_card_file": "This file is not a character card: choose a PNG card or a .json file.",
+  "error.reason.card_not_card_file": "This file is not a character card: choose a PNG card, a .json or a .charx file.",
   "error.reason.card_malformed_png": "The PNG file is damaged and cannot be read.",
   "error.reason.card_no_chunk": "This PNG has no character card inside it.",
   "error.reason.card_bad_base64": "The card inside this PNG is damaged (invalid base64).",
@@ -578,6 +578,20 @@ export const en = {
   "error.reason.avatar_unsupported_extension": "The model needs a glTF extension this app cannot read ({extension}).",
   "error.reason.avatar_no_mesh": "The model has no visible mesh.",
   "error.reason.avatar_too_many_triangles": "The model has too many triangles (at most {max}).",
+  // CharX cards carrying the 3D avatar (issue 12)
+  "character.exportCharx": "CharX (.charx) with the 3D avatar",
+  "character.exportCharxHint": "Card, portrait and 3D model in one zip · Character Card V3",
+  "import.acceptCharx": "CharX files (.charx, Character Card V3 zip): the portrait and a VRM/GLB 3D avatar inside come along",
+  "error.reason.card_charx_too_large": "The .charx file is larger than {mb} MB.",
+  "error.reason.card_charx_damaged": "The .charx file is damaged or not a zip archive.",
+  "error.reason.card_charx_encrypted": "The .charx file is password-protected. Export it again without a password.",
+  "error.reason.card_charx_too_many_files": "The .charx file holds too many files (at most {max}).",
+  "error.reason.card_charx_duplicate": "The .charx file holds two files with the same name.",
+  "error.reason.card_charx_bomb": "A file inside the .charx is compressed suspiciously much, so it was not opened.",
+  "error.reason.card_charx_no_card": "The .charx file has no card.json inside.",
+  "error.reason.card_charx_missing_file": "The card lists a file that is not inside the .charx.",
+  "error.reason.card_charx_file_too_large": "A file inside the .charx is larger than {mb} MB.",
+  "error.reason.card_charx_bad_path": "The card points at a file outside the .charx.",
 } as const;
 
 export type MessageKey = keyof typeof en;

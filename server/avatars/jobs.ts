@@ -4,7 +4,7 @@ import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import { env } from "@/lib/env.mjs";
 import type { Database } from "@/server/db";
 import { CHANNELS, listen, notify } from "@/server/db/notify";
-import { avatarJobs, avatarModels, characters, images } from "@/server/db/schema";
+import { avatarJobs, characters, images } from "@/server/db/schema";
 import { CharacterModel } from "@/server/characters/model";
 import { DomainError, notFound } from "@/server/errors";
 import { preparePortrait } from "@/server/images/process";
@@ -14,7 +14,7 @@ import { estimateProgress, GeneratorBusy, GeneratorError, type AvatarProtocol, t
 import { validateAvatarModel, type ValidatedAvatarModel } from "./gltf";
 import { hunyuan3dGenerator } from "./hunyuan3d";
 import { trellisGenerator } from "./trellis";
-import { deleteAvatarModelIfUnused } from "./models";
+import { deleteAvatarModelIfUnused, storeAvatarModel } from "./models";
 
 /*
  * Avatar generation jobs, in Postgres (`avatar_jobs`), shared by every app instance.
@@ -582,20 +582,7 @@ export class AvatarJobEngine {
         .where(eq(avatarJobs.id, job.id))
         .for("update");
       if (current?.status !== "running" || current.instanceId !== this.config.instanceId) return false;
-      const [stored] = await tx
-        .insert(avatarModels)
-        .values({
-          ownerId: job.userId,
-          format: model.format,
-          source: job.protocol,
-          vrmVersion: model.vrmVersion,
-          sha256: model.sha256,
-          byteSize: model.byteSize,
-          triangles: model.triangles,
-          bytes: Buffer.from(bytes),
-        })
-        .returning({ id: avatarModels.id });
-      if (!stored) return false;
+      const stored = { id: await storeAvatarModel(tx, job.userId, model, bytes, job.protocol) };
       await tx
         .update(avatarJobs)
         .set({ status: "completed", progress: 1, currentStep: null, resultModelId: stored.id, finishedAt: sql`now()`, leaseUntil: null, lastHeardAt: sql`now()`, updatedAt: sql`now()` })

@@ -7,7 +7,7 @@ import type { Database, Queryable } from "@/server/db";
 import { avatarModels, characters } from "@/server/db/schema";
 import { visibleTo } from "@/server/characters/model";
 import { DomainError, notFound } from "@/server/errors";
-import { validateAvatarModel, type AvatarFormat, type VrmVersion } from "./gltf";
+import { validateAvatarModel, type AvatarFormat, type ValidatedAvatarModel, type VrmVersion } from "./gltf";
 
 export interface AvatarInfo {
   id: string;
@@ -59,32 +59,41 @@ export async function uploadAvatarModel(db: Database, userId: string, characterI
   const model = await validateAvatarModel(bytes);
   return db.transaction(async (tx) => {
     const character = await lockOwnCharacter(tx, userId, characterId);
-    const [existing] = await tx
-      .select({ id: avatarModels.id })
-      .from(avatarModels)
-      .where(and(eq(avatarModels.ownerId, userId), eq(avatarModels.sha256, model.sha256), eq(avatarModels.byteSize, model.byteSize)))
-      .limit(1);
-    const id =
-      existing?.id ??
-      (
-        await tx
-          .insert(avatarModels)
-          .values({
-            ownerId: userId,
-            format: model.format,
-            source: "upload",
-            vrmVersion: model.vrmVersion,
-            sha256: model.sha256,
-            byteSize: model.byteSize,
-            triangles: model.triangles,
-            bytes: Buffer.from(bytes),
-          })
-          .returning({ id: avatarModels.id })
-      )[0]!.id;
+    const id = await storeAvatarModel(tx, userId, model, bytes);
     await tx.update(characters).set({ avatarModelId: id, updatedAt: sql`now()` }).where(eq(characters.id, characterId));
     if (character.avatarModelId && character.avatarModelId !== id) await deleteAvatarModelIfUnused(tx, character.avatarModelId);
     return { id, url: avatarUrl(id), format: model.format, vrmVersion: model.vrmVersion, triangles: model.triangles, byteSize: model.byteSize };
   });
+}
+
+/** Stores a validated model as the user's, uploaded or generated (the same file stored again by the same user reuses its row); its id. */
+export async function storeAvatarModel(
+  db: Queryable,
+  userId: string,
+  model: ValidatedAvatarModel,
+  bytes: Uint8Array,
+  source: "upload" | "hunyuan3d" | "trellis" = "upload",
+): Promise<string> {
+  const [existing] = await db
+    .select({ id: avatarModels.id })
+    .from(avatarModels)
+    .where(and(eq(avatarModels.ownerId, userId), eq(avatarModels.sha256, model.sha256), eq(avatarModels.byteSize, model.byteSize)))
+    .limit(1);
+  if (existing) return existing.id;
+  const [row] = await db
+    .insert(avatarModels)
+    .values({
+      ownerId: userId,
+      format: model.format,
+      source,
+      vrmVersion: model.vrmVersion,
+      sha256: model.sha256,
+      byteSize: model.byteSize,
+      triangles: model.triangles,
+      bytes: Buffer.from(bytes),
+    })
+    .returning({ id: avatarModels.id });
+  return row!.id;
 }
 
 /** The owner's character, locked: a concurrent upload or removal on it waits for this one. */

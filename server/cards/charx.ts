@@ -11,14 +11,14 @@
 // are never used as paths, and a URI that tries to leave the archive (`..`, absolute, `\`) is refused.
 import { crc32, inflateRawSync } from "node:zlib";
 import { zipSync, type Zippable } from "fflate";
+import { CHARX_MAX_BYTES } from "@/lib/charx-limits";
 import { CHARACTER_LIMITS } from "@/lib/schemas";
 import { AVATAR_UPLOAD_MAX_BYTES, type AvatarFormat } from "@/server/avatars/gltf";
 import type { CardV3 } from "./card";
 import { cardError } from "./errors";
 
 const MB = 1024 * 1024;
-/** A whole .charx: the largest model, with room for the card and the portrait (base64 of it fits the 42 MB request limit). */
-export const CHARX_MAX_BYTES = AVATAR_UPLOAD_MAX_BYTES + 1 * MB;
+export { CHARX_MAX_BYTES };
 /** Real cards carry dozens of emotion images; more entries than this is not a card. */
 export const CHARX_MAX_ENTRIES = 2000;
 /** An entry over 1 MB that inflates more than this many times its compressed size is a zip bomb. */

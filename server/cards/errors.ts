@@ -11,6 +11,17 @@ export const CARD_ERROR_REASONS = [
   "card_field_too_long",
   "card_invalid",
   "card_too_large",
+  // CharX (.charx zip) import (issue 12)
+  "card_charx_too_large",
+  "card_charx_damaged",
+  "card_charx_encrypted",
+  "card_charx_too_many_files",
+  "card_charx_duplicate",
+  "card_charx_bomb",
+  "card_charx_no_card",
+  "card_charx_missing_file",
+  "card_charx_file_too_large",
+  "card_charx_bad_path",
 ] as const;
 export type CardErrorReason = (typeof CARD_ERROR_REASONS)[number];
 

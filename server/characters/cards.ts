@@ -3,9 +3,13 @@ import { downloadName } from "@/server/chats/download";
 import path from "node:path";
 import { and, eq } from "drizzle-orm";
 import { idSchema, voiceInputSchema } from "@/lib/schemas";
-import { exportCardJson, exportCardPng, parseCardFile, type CardVoice } from "@/server/cards/card";
+import { buildCardV3, exportCardJson, exportCardPng, parseCardFile, parseCardJson, type CardVoice } from "@/server/cards/card";
+import { CHARX_CONTENT_TYPE, isCharx, packCharx, unpackCharx } from "@/server/cards/charx";
+import { validateAvatarModel } from "@/server/avatars/gltf";
+import { avatarModelFor, storeAvatarModel } from "@/server/avatars/models";
+import { toPng } from "@/server/images/process";
 import type { Database, Queryable } from "@/server/db";
-import { images, type Character, type Voice } from "@/server/db/schema";
+import { characters, images, type Character, type Voice } from "@/server/db/schema";
 import { DomainError } from "@/server/errors";
 import { preparePortrait, type PreparedImage } from "@/server/images/process";
 import { VoiceModel } from "@/server/voices/model";
@@ -68,18 +72,37 @@ async function voiceForImport(voices: VoiceModel, voice: CardVoice | null): Prom
  * transaction, so a card that fails anywhere leaves nothing behind.
  */
 export async function importCharacterCard(db: Database, userId: string, bytes: Buffer) {
-  const { character, portrait } = parseCardFile(bytes);
-  // Decoding the picture is the slow part: done before the transaction opens.
+  const { character, portrait, model } = readCardFile(bytes);
+  // Decoding the picture and validating the model are the slow parts: done before the transaction opens.
   const prepared = portrait ? await preparePortrait(portrait) : null;
+  const avatar = model ? { bytes: model, validated: await validateAvatarModel(model) } : null;
   const { extensions, cardExtras, voice, ...fields } = character;
   return db.transaction(async (tx) => {
     const voiceId = await voiceForImport(new VoiceModel(tx, userId), voice);
     const image = prepared ? await storePortrait(tx, userId, prepared) : null;
-    return new CharacterModel(tx, userId).create(
+    const created = await new CharacterModel(tx, userId).create(
       { ...fields, voiceId, visibility: "private", imageId: image?.imageId ?? null },
       { extensions, cardExtras },
     );
+    if (!avatar) return created;
+    const avatarModelId = await storeAvatarModel(tx, userId, avatar.validated, avatar.bytes);
+    await tx.update(characters).set({ avatarModelId }).where(eq(characters.id, created.id));
+    return { ...created, avatarModelId };
   });
+}
+
+/** A PNG/JSON card, or a .charx with its portrait and 3D model (the archive's own asset paths are dropped from the kept extras). */
+function readCardFile(bytes: Buffer) {
+  if (!isCharx(bytes)) return { ...parseCardFile(bytes), model: null };
+  const { cardJson, portrait, model } = unpackCharx(bytes);
+  const character = parseCardJson(cardJson);
+  const assets = character.cardExtras.assets;
+  if (Array.isArray(assets)) {
+    const kept = assets.filter((asset: unknown) => !(typeof asset === "object" && asset !== null && String((asset as { uri?: unknown }).uri).startsWith("embeded://")));
+    const { assets: _dropped, ...rest } = character.cardExtras;
+    character.cardExtras = kept.length > 0 ? { ...rest, assets: kept } : rest;
+  }
+  return { character, portrait, model };
 }
 
 async function portraitBytes(db: Database, imageUrl: string | null): Promise<Buffer> {
@@ -111,11 +134,23 @@ function fileName(character: Character, extension: string) {
   return downloadName([character.name || "character"], new Date(), extension);
 }
 
-/** Any character the viewer can see, as a PNG card (portrait + V2 and V3 chunks) or V3 JSON. */
-export async function exportCharacterCard(db: Database, viewerId: string | null, id: string, format: "png" | "json") {
+/**
+ * Any character the viewer can see, as a PNG card (portrait + V2 and V3 chunks), V3 JSON, or a
+ * CharX zip carrying the portrait and the 3D avatar (only a model the viewer may load).
+ */
+export async function exportCharacterCard(db: Database, viewerId: string | null, id: string, format: "png" | "json" | "charx") {
   const character = await new CharacterModel(db, viewerId).get(id);
   const voice = character.voiceId ? await new VoiceModel(db, viewerId).get(character.voiceId).catch(() => null) : null;
   const exportable = { ...character, voice: cardVoice(voice) };
+  if (format === "charx") {
+    const model = character.avatarModelId ? await avatarModelFor(db, viewerId, character.avatarModelId) : null;
+    const charx = packCharx({
+      card: buildCardV3(exportable),
+      portraitPng: character.imageUrl ? await toPng(await portraitBytes(db, character.imageUrl)) : null,
+      model: model && { bytes: model.bytes, format: model.format },
+    });
+    return { fileName: fileName(character, "charx"), contentType: CHARX_CONTENT_TYPE, dataBase64: charx.toString("base64") };
+  }
   if (format === "json") {
     const json = exportCardJson(exportable);
     return { fileName: fileName(character, "json"), contentType: "application/json", dataBase64: Buffer.from(json, "utf8").toString("base64") };

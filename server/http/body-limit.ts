@@ -28,3 +28,22 @@ export async function readLimitedBody(request: Request, maxBytes: number): Promi
   const body = Buffer.concat(parts);
   return new Request(request.url, { method: request.method, headers: request.headers, body, signal: request.signal });
 }
+
+const MB = 1024 * 1024;
+/** Request bodies: files travel as base64 (4/3 of their size) in a few procedures; nothing else needs more than this. */
+const BODY_LIMIT = 1 * MB;
+/** A chat file of up to 5 MB, or a 5 MB portrait or image, as base64 in JSON. */
+const FILE_BODY_LIMIT = 12 * MB;
+const FILE_PROCEDURES = new Set(["characters.uploadImage", "sessions.importChat", "avatars.generate"]);
+/** A 3D avatar (VRM/GLB) of up to 30 MB, or a card file (a .charx of up to 31 MB carrying one), as base64 in JSON. */
+const MODEL_BODY_LIMIT = 42 * MB;
+const MODEL_PROCEDURES = new Set(["avatars.upload", "characters.importCard"]);
+
+/**
+ * The most a tRPC request may send, by the procedures it calls (a batch: the largest of them).
+ * One table for the Node path (server/http/fast-trpc.ts) and the App Router route alike.
+ */
+export function trpcBodyLimit(procedures: readonly string[]): number {
+  if (procedures.some((name) => MODEL_PROCEDURES.has(name))) return MODEL_BODY_LIMIT;
+  return procedures.some((name) => FILE_PROCEDURES.has(name)) ? FILE_BODY_LIMIT : BODY_LIMIT;
+}

@@ -7,6 +7,7 @@ import { env } from "@/lib/env.mjs";
 import { contentSecurityPolicy, SECURITY_HEADERS } from "@/lib/security-headers.mjs";
 import { appRouter } from "@/server/api/root";
 import { createTRPCContext } from "@/server/api/trpc";
+import { trpcBodyLimit } from "./body-limit";
 
 /*
  * The tRPC endpoint on Node's own request path, beside Next.js in the same server process. The
@@ -19,19 +20,8 @@ import { createTRPCContext } from "@/server/api/trpc";
  */
 
 const PREFIX = "/api/trpc/";
-const MB = 1024 * 1024;
-/** As app/api/trpc: files travel as base64 in two procedures; nothing else needs more than 1 MB. */
-const BODY_LIMIT = 1 * MB;
-const FILE_BODY_LIMIT = 12 * MB;
-const FILE_PROCEDURES = new Set(["characters.importCard", "characters.uploadImage", "sessions.importChat", "avatars.generate"]);
-/** A 3D avatar (VRM/GLB) of up to 30 MB as base64 in JSON. */
-const MODEL_BODY_LIMIT = 42 * MB;
-const MODEL_PROCEDURES = new Set(["avatars.upload"]);
-
 function bodyLimitFor(path: string) {
-  const names = path.split(",");
-  if (names.some((name) => MODEL_PROCEDURES.has(name))) return MODEL_BODY_LIMIT;
-  return names.some((name) => FILE_PROCEDURES.has(name)) ? FILE_BODY_LIMIT : BODY_LIMIT;
+  return trpcBodyLimit(path.split(","));
 }
 
 /** What next.config.mjs sets on every API response. */
@@ -70,7 +60,7 @@ async function handle(req: IncomingMessage, res: ServerResponse) {
   const declared = Number(req.headers["content-length"] ?? NaN);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    return refuse(res, new TRPCError({ code: "PAYLOAD_TOO_LARGE", message: `The request is larger than ${limit / MB} MB.` }));
+    return refuse(res, new TRPCError({ code: "PAYLOAD_TOO_LARGE", message: `The request is larger than ${limit / (1024 * 1024)} MB.` }));
   }
   await nodeHTTPRequestHandler({
     req,

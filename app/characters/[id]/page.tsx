@@ -69,7 +69,7 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
             {character.name}
           </h1>
           <p className="mt-3 text-[15px] leading-relaxed text-zinc-300">{fill(character.description)}</p>
-          <CharacterActions id={character.id} name={character.name} isOwner={isOwner} signedIn={Boolean(session?.user)} />
+          <CharacterActions id={character.id} name={character.name} isOwner={isOwner} signedIn={Boolean(session?.user)} hasAvatar={Boolean(character.avatar)} />
           {character.tags.length > 0 && (
             <div className="mt-4 flex flex-wrap gap-1.5">
               {character.tags.map((tag) => (

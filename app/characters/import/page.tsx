@@ -20,7 +20,7 @@ export default async function ImportPage() {
           {t("import.accepts")}
         </h2>
         <ul className="mt-3 space-y-2 text-sm leading-relaxed text-zinc-400">
-          {(["import.acceptPng", "import.acceptJson"] as const).map((key) => (
+          {(["import.acceptPng", "import.acceptJson", "import.acceptCharx"] as const).map((key) => (
             <li key={key} className="flex gap-2.5">
               <span className="mt-2 size-1.5 shrink-0 rounded-full bg-brand-400" aria-hidden />
               {t(key)}

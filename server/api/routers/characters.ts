@@ -11,6 +11,7 @@ import {
   searchQuerySchema,
 } from "@/lib/schemas";
 import { exportCharacterCard, importCharacterCard, uploadPortrait } from "@/server/characters/cards";
+import { CHARX_MAX_BYTES } from "@/server/cards/charx";
 import { CharacterModel } from "@/server/characters/model";
 import { budgets } from "@/server/limits/budgets";
 import { consume } from "@/server/limits/rate-limit";
@@ -78,14 +79,14 @@ export const charactersRouter = createTRPCRouter({
     .use(({ ctx, next }) => consume(ctx.db, budgets.upload(ctx.user.id)).then(() => next()))
     .mutation(({ ctx, input }) => uploadPortrait(ctx.db, ctx.user.id, Buffer.from(input.dataBase64, "base64"))),
 
-  /** A Character Card V1/V2/V3, PNG or JSON, becomes a new private character. */
+  /** A Character Card V1/V2/V3, PNG or JSON, or a CharX (.charx, with its portrait and 3D avatar), becomes a new private character. */
   importCard: protectedProcedure
-    .input(z.object({ dataBase64: base64Of(CHARACTER_LIMITS.cardBytes, "card file") }))
+    .input(z.object({ dataBase64: base64Of(Math.max(CHARACTER_LIMITS.cardBytes, CHARX_MAX_BYTES), "card file") }))
     .use(({ ctx, next }) => consume(ctx.db, budgets.cardImport(ctx.user.id)).then(() => next()))
     .mutation(({ ctx, input }) => importCharacterCard(ctx.db, ctx.user.id, Buffer.from(input.dataBase64, "base64"))),
 
-  /** Any visible character as a V2+V3 PNG card (with its portrait) or a V3 JSON card. */
+  /** Any visible character as a V2+V3 PNG card (with its portrait), a V3 JSON card, or a CharX zip (portrait and 3D avatar). */
   exportCard: withCharacters
-    .input(z.object({ id: idSchema, format: z.enum(["png", "json"]) }))
+    .input(z.object({ id: idSchema, format: z.enum(["png", "json", "charx"]) }))
     .query(({ ctx, input }) => exportCharacterCard(ctx.db, ctx.session?.user?.id ?? null, input.id, input.format)),
 });
