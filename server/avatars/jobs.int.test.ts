@@ -273,6 +273,16 @@ describe("avatar generation jobs", () => {
     await until(async () => trellis.stats.generationsCancelled, (n) => n === 1, "the orphaned generation to be interrupted");
   });
 
+  it("ends a job queued for another kind of generator than the one configured now, instead of leaving it queued", async () => {
+    const user = await newUser();
+    const character = await characterWithPortrait(user.id);
+    // Queued while the app spoke TRELLIS; it restarts speaking Hunyuan3D.
+    const { jobId } = await requestGeneration(db(), user.id, { characterId: character.id }, configFor("trellis"));
+    await startEngine(configFor("hunyuan3d"));
+    expect(await finished(jobId)).toMatchObject({ status: "failed", errorCode: "avatar_interrupted" });
+    expect(trellis.stats.generationsStarted).toBe(0);
+  });
+
   it("limits open jobs per user (AVATAR_JOBS_PER_USER)", async () => {
     const user = await newUser();
     const character = await characterWithPortrait(user.id);

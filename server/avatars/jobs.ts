@@ -345,6 +345,7 @@ export class AvatarJobEngine {
 
   /** One pass: take over jobs whose instance died, then start queued jobs on free servers. */
   async tick() {
+    await this.failStranded();
     for (const id of await this.recoverExpired()) this.run(id);
     for (const url of this.config.servers) {
       if (this.stopped) return;
@@ -387,6 +388,21 @@ export class AvatarJobEngine {
       if (id) await notify(tx, CHANNELS.avatar, id);
       return id;
     });
+  }
+
+  /**
+   * Jobs meant for another kind of generator than the one configured now (the app restarted with
+   * a different AVATAR3D_PROTOCOL): nothing here can run or finish them, so they end, said as an
+   * interruption, instead of waiting for ever.
+   */
+  private async failStranded() {
+    const rows = await this.db.execute<{ id: string }>(sql`
+      update ${avatarJobs}
+      set status = 'failed', error_code = 'avatar_interrupted', current_step = null, finished_at = now(), lease_until = null, updated_at = now()
+      where protocol <> ${this.config.protocol}
+        and (status = 'queued' or (status = 'running' and lease_until < now()))
+      returning id`);
+    for (const { id } of rows) await notify(this.db, CHANNELS.avatar, id);
   }
 
   /** Running jobs whose instance stopped renewing their lease, now this instance's. */
