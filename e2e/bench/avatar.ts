@@ -447,10 +447,7 @@ function printMouth(figures: MouthFigures) {
       `the clip's currentTime when the mouth opened: p50 ${ms(percentile(figures.clipTimes, 50))} ms, p99 ${ms(percentile(figures.clipTimes, 99))} ms`,
   );
   console.log(`   so the app's own share (opening − the signal's onset): p50 ≈ ${ms(p50 - percentile(onsets, 50))} ms = ${((p50 - percentile(onsets, 50)) / FRAME_MS).toFixed(2)} frames`);
-  console.log(
-    "   note: components/avatar/avatar-canvas.tsx writes data-mouth from expressionManager.getValue(\"aa\") BEFORE setting this frame's value, " +
-      "so the attribute shows the weight the previous frame rendered: the model's mouth opens one frame (16.7 ms) before the attribute says so",
-  );
+  console.log("   data-mouth is the `aa` weight of the frame being drawn (written after the frame's expression is set)");
   if (figures.alreadyOpen > 0) console.log(`   ${figures.alreadyOpen} clip(s) began while the mouth was still open from the one before: not counted`);
   console.log(`\n   p50 ${(p50 / FRAME_MS).toFixed(2)} frames (target ≤ ${TARGETS.mouthFrames} frame) → ${verdict(p50 <= TARGETS.mouthFrames * FRAME_MS)}; p99 → ${verdict(p99 <= TARGETS.mouthFrames * FRAME_MS)}`);
 }
