@@ -91,6 +91,8 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
   const [live, setLive] = useState<LiveState | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  /** Messages sent from this page so far (for tests and tools: a send was taken, whatever came of it). */
+  const [sends, setSends] = useState(0);
   // The avatar beside the conversation (desktop) or above it (phone), on or off as last chosen.
   const [avatarShown, setAvatarShown] = useRememberedToggle("af-avatar-shown", true);
   const wide = useMediaQuery("(min-width: 1024px)");
@@ -300,6 +302,7 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
       setActionError(null);
       stopSpeech();
       setPendingUser({ clientId, text });
+      setSends((n) => n + 1);
       setDraft("");
       send.mutate({ request, pressedAt, text });
     }, 0);
@@ -375,7 +378,7 @@ export function ChatRoom({ sessionId, historyLimit, character: initialCharacter 
   };
 
   return (
-    <main className="flex min-h-0 min-w-0 flex-1 flex-col" data-testid="chat-room" data-owns-phone-screen="">
+    <main className="flex min-h-0 min-w-0 flex-1 flex-col" data-testid="chat-room" data-owns-phone-screen="" data-busy={busy ? "true" : "false"} data-sends={sends}>
       <ReplyAnnouncer last={last} name={character.name} />
       <div className="flex items-center gap-3 border-b border-white/[0.06] px-3 py-2.5 sm:px-4">
         <Link href="/chat" className="grid size-11 place-items-center rounded-lg text-zinc-400 hover:bg-white/5 md:hidden" aria-label={t("nav.chats")}>

@@ -22,12 +22,22 @@ export class ChatRoomPage {
     return this.lastReply().getByTestId("message-text");
   }
 
+  /**
+   * Types and sends a message once the chat can take it (a reply just finished may still be
+   * settling), and waits until the page took it (whatever the server then says).
+   */
   async send(text: string) {
+    await expect(this.page.getByTestId("chat-room")).toHaveAttribute("data-busy", "false", { timeout: 30_000 });
+    const room = this.page.getByTestId("chat-room");
+    const before = Number(await room.getAttribute("data-sends"));
     await this.composer.fill(text);
     await this.composer.press("Enter");
+    await expect(room).toHaveAttribute("data-sends", String(before + 1));
   }
 
+  /** The chat is idle again (nothing sent or written) and its last reply is complete. */
   async waitForReplyDone() {
+    await expect(this.page.getByTestId("chat-room")).toHaveAttribute("data-busy", "false", { timeout: 30_000 });
     await expect(this.page.getByTestId("typing")).toHaveCount(0, { timeout: 30_000 });
     await expect(this.lastReply()).toHaveAttribute("data-status", "complete");
   }
