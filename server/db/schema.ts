@@ -191,6 +191,38 @@ export const characters = pgTable(
   ],
 );
 
+/**
+ * The files a character card carries besides its portrait (RisuAI's CharX: emotion sprites,
+ * backgrounds, user icons, `x-risu-asset`s, `x_meta/*.json` and `module.risum`), kept byte for
+ * byte so an export writes them back where they were. `kind` "asset" is one named in the card's
+ * `data.assets` (type, name, ext as written there); "x_meta" and "module" are carried unread.
+ */
+export const characterAssets = pgTable(
+  "character_assets",
+  {
+    id: id(),
+    characterId: text("character_id")
+      .notNull()
+      .references(() => characters.id, { onDelete: "cascade" }),
+    kind: text("kind").$type<"asset" | "x_meta" | "module">().notNull(),
+    /** the card's asset type: "emotion", "background", "user_icon", "x-risu-asset", "other", … (null for x_meta/module) */
+    type: text("type"),
+    /** the card's asset name (an emotion's name); "" for x_meta/module */
+    name: text("name").notNull().default(""),
+    ext: text("ext").notNull().default(""),
+    /** where it sat in the archive (`assets/emotion/image/happy.png`, `x_meta/1.json`, `module.risum`) */
+    path: text("path").notNull(),
+    /** its place in `data.assets`, so an export keeps the card's order */
+    position: integer("position").notNull().default(0),
+    contentType: text("content_type").notNull(),
+    byteSize: integer("byte_size").notNull(),
+    sha256: text("sha256").notNull(),
+    bytes: bytea("bytes").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("character_assets_character_idx").on(t.characterId, t.kind, t.position)],
+);
+
 export const images = pgTable("images", {
   id: id(),
   ownerId: text("owner_id").references(() => users.id, { onDelete: "cascade" }),
@@ -532,6 +564,15 @@ export const avatarJobs = pgTable(
     resultModelId: text("result_model_id").references(() => avatarModels.id, { onDelete: "set null" }),
     instanceId: text("instance_id"),
     leaseUntil: timestamp("lease_until", { withTimezone: true, mode: "date" }),
+    /**
+     * A cancelled or timed-out job whose work may still run on the generator (Hunyuan3D-2 cannot
+     * stop a thread; TRELLIS until /ping says it is free): the server takes no other job before
+     * this time, or before the driver sees the server free and clears it. A bound, so a dead
+     * instance cannot hold a server for ever.
+     */
+    serverHeldUntil: timestamp("server_held_until", { withTimezone: true, mode: "date" }),
+    /** set when the generator's mesh was simplified to fit the triangle limit */
+    reduction: jsonb("reduction").$type<{ fromTriangles: number; toTriangles: number }>(),
     /** when the generator last answered about this job: silence past a limit fails it */
     lastHeardAt: timestamp("last_heard_at", { withTimezone: true, mode: "date" }),
     startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }),
