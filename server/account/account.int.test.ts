@@ -209,6 +209,29 @@ describe("importing a SillyTavern chat", () => {
     ]);
   });
 
+  it("imports a file with odd dates (invalid, before year 1, past 9999, in the future) instead of failing, in order", async () => {
+    const user = await createUser(db);
+    const me = callerFor(user);
+    const odd = [
+      `{"user_name":"민수","character_name":"Seraphina","create_date":"-000300-01-01T00:00:00Z","chat_metadata":{}}`,
+      `{"name":"Seraphina","is_user":false,"send_date":"May 10, 2024 2:30pm","mes":"하나","extra":{}}`,
+      `{"name":"민수","is_user":true,"send_date":"+275760-09-13T00:00:00.000Z","mes":"둘","extra":{}}`,
+      `{"name":"Seraphina","is_user":false,"send_date":-100000000000000,"mes":"셋","extra":{}}`,
+      `{"name":"민수","is_user":true,"send_date":"May 10, 20000 2:30pm","mes":"넷","extra":{}}`,
+      `{"name":"Seraphina","is_user":false,"send_date":"0000-01-01T00:00:00Z","mes":"다섯","extra":{}}`,
+      `{"name":"민수","is_user":true,"send_date":"not a date","mes":"여섯","extra":{}}`,
+      `{"name":"Seraphina","is_user":false,"send_date":1715351640000,"mes":"일곱","extra":{}}`,
+    ].join("\n");
+    const { id, messages: imported } = await me.sessions.importChat({ characterId: "preset-aria", jsonl: odd });
+    expect(imported).toBe(7);
+    const rows = await db.select({ content: messages.content, createdAt: messages.createdAt }).from(messages).where(eq(messages.sessionId, id)).orderBy(messages.seq);
+    expect(rows.map((r) => r.content)).toEqual(["하나", "둘", "셋", "넷", "다섯", "여섯", "일곱"]);
+    // A message whose date can't be used takes the one before it, so the times still read in order.
+    const first = new Date("2024-05-10T14:30:00Z").getTime();
+    expect(rows.slice(0, 6).map((r) => r.createdAt.getTime())).toEqual(new Array(6).fill(first));
+    expect(rows[6]!.createdAt.getTime()).toBe(1715351640000);
+  });
+
   it("refuses hostile files with a clear error and writes nothing", async () => {
     const user = await createUser(db);
     const me = callerFor(user);

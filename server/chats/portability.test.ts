@@ -101,4 +101,37 @@ describe("SillyTavern dates", () => {
     expect(parseSillyTavernDate("nonsense")).toBeNull();
     expect(parseSillyTavernDate(Number.POSITIVE_INFINITY)).toBeNull();
   });
+
+  it("reads no date the database can't store: year 0, negative years, past 9999", () => {
+    for (const odd of ["0000-01-01T00:00:00Z", "-000300-01-01T00:00:00Z", "+275760-09-13T00:00:00.000Z", "May 10, 20000 2:30pm", "May 10, 300000 2:30pm", -100000000000000, 8.6e15, -8.6e15, Number.NaN]) {
+      expect(parseSillyTavernDate(odd), String(odd)).toBeNull();
+    }
+    expect(parseSillyTavernDate("0001-01-01T00:00:00Z")?.toISOString()).toBe("0001-01-01T00:00:00.000Z");
+    expect(parseSillyTavernDate("9999-12-31T23:59:59Z")?.toISOString()).toBe("9999-12-31T23:59:59.000Z");
+  });
+
+  it("imports a file with odd dates, each message taking the date before it (the chat's, the first good one, or now)", () => {
+    const now = new Date("2025-01-01T00:00:00Z");
+    const line = (send_date: unknown, mes: string) => JSON.stringify({ name: "A", is_user: false, send_date, mes });
+    const chat = fromSillyTavernJsonl(
+      [
+        `{"user_name":"u","character_name":"c","create_date":"+275760-09-13T00:00:00.000Z"}`,
+        line(Number.MAX_VALUE, "1"),
+        line("2024-05-10T14:30:00Z", "2"),
+        line(-100000000000000, "3"),
+        line("0000-01-01T00:00:00Z", "4"),
+        line("2030-01-01T00:00:00Z", "5 (in the future)"),
+        line("1969-12-31T23:59:59Z", "6 (before 1970)"),
+        line("May 10, 300000 2:30pm", "7"),
+        line("2024-05-10T14:35:00Z", "8"),
+      ].join("\n"),
+      now,
+    );
+    const first = "2024-05-10T14:30:00.000Z";
+    expect(chat.createdAt.toISOString()).toBe(first);
+    expect(chat.messages.map((m) => m.createdAt.toISOString())).toEqual([first, first, first, first, first, first, first, "2024-05-10T14:35:00.000Z"]);
+    // Nothing usable anywhere: the time of import.
+    expect(fromSillyTavernJsonl(line("-000300-01-01T00:00:00Z", "x"), now).messages[0]!.createdAt).toEqual(now);
+    expect(fromSillyTavernJsonl(line("-000300-01-01T00:00:00Z", "x"), now).createdAt).toEqual(now);
+  });
 });

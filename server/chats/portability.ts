@@ -64,24 +64,40 @@ export function humanizedDateTime(date: Date) {
   return `${date.getUTCFullYear()}-${pad(date.getUTCMonth() + 1)}-${pad(date.getUTCDate())}@${pad(date.getUTCHours())}h${pad(date.getUTCMinutes())}m${pad(date.getUTCSeconds())}s`;
 }
 
+/** Years 1 to 9999: what ISO 8601 writes in four digits, and what the database stores (it refuses year 0, negative years and "+020000-…"). */
+const EARLIEST = new Date("0001-01-01T00:00:00.000Z").getTime();
+const LATEST = new Date("9999-12-31T23:59:59.999Z").getTime();
+
+const inRange = (date: Date) => {
+  const time = date.getTime();
+  return Number.isFinite(time) && time >= EARLIEST && time <= LATEST ? date : null;
+};
+
 /**
  * A `send_date`/`create_date` as any SillyTavern version wrote it: epoch milliseconds, ISO 8601,
- * "May 10, 2024 2:30pm", or "2024-05-10@14h30m12s". Null when it can't be read (the import then
- * uses the time of import).
+ * "May 10, 2024 2:30pm", or "2024-05-10@14h30m12s". Null when it can't be read or lies outside
+ * years 1–9999 (see `fromSillyTavernJsonl` for what the import uses instead).
  */
 export function parseSillyTavernDate(value: unknown): Date | null {
-  if (typeof value === "number") return Number.isFinite(value) && Math.abs(value) < 8.64e15 ? new Date(value) : null;
+  if (typeof value === "number") return Number.isFinite(value) && Math.abs(value) < 8.64e15 ? inRange(new Date(value)) : null;
   if (typeof value !== "string" || !value.trim()) return null;
   const text = value.trim();
   const humanized = /^(\d{4})-(\d{1,2})-(\d{1,2})\s*@\s*(\d{1,2})h\s*(\d{1,2})m\s*(\d{1,2})s(?:\s*(\d{1,3})ms)?$/.exec(text);
   if (humanized) {
     const [, y, mo, d, h, mi, s, ms] = humanized.map(Number) as number[];
-    const date = new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!, ms || 0));
-    return Number.isNaN(date.getTime()) ? null : date;
+    return inRange(new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!, ms || 0)));
   }
   // "May 10, 2024 2:30pm" → "May 10, 2024 2:30 pm", which Date reads.
-  const parsed = new Date(text.replace(/(\d)(am|pm)$/i, "$1 $2"));
-  return Number.isNaN(parsed.getTime()) ? null : parsed;
+  return inRange(new Date(text.replace(/(\d)(am|pm)$/i, "$1 $2")));
+}
+
+/** A day's leeway for a writer whose clock ran ahead. */
+const CLOCK_SKEW_MS = 86_400_000;
+
+/** A date a message can have been written at: read, from 1970 on, and not later than now (give or take a clock). */
+function plausibleDate(value: unknown, now: Date): Date | null {
+  const date = parseSillyTavernDate(value);
+  return date && date.getTime() >= 0 && date.getTime() <= now.getTime() + CLOCK_SKEW_MS ? date : null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,10 +215,16 @@ export function fromSillyTavernJsonl(text: string, now = new Date()): PortableCh
   const hasHeader = typeof headerValue === "object" && headerValue !== null && !Array.isArray(headerValue) && !("mes" in headerValue);
   const header = hasHeader ? checked(headerSchema, headerValue, first!.number) : {};
   const body = hasHeader ? rest : numbered;
-  const messages: PortableMessage[] = body.map(({ line, number }) => {
-    const m = checked(messageSchema, parseLine(line, number), number);
+  const read = body.map(({ line, number }) => checked(messageSchema, parseLine(line, number), number));
+  // A date that can't be used (unreadable, before 1970, after now, out of the database's range)
+  // doesn't refuse the file: the chat's date is its own, or its first message's, or now; a
+  // message takes the date of the one before it, so the times still read in order.
+  const chatDate = plausibleDate(header.create_date, now) ?? read.map((m) => plausibleDate(m.send_date, now)).find((d) => d !== null) ?? now;
+  let previous = chatDate;
+  const messages: PortableMessage[] = read.map((m) => {
     const role = m.is_system ? "system" : m.is_user ? "user" : "assistant";
-    const createdAt = parseSillyTavernDate(m.send_date) ?? now;
+    const createdAt = plausibleDate(m.send_date, now) ?? previous;
+    previous = createdAt;
     const swipes = m.swipes?.filter((s) => s.trim() !== "");
     if (swipes && swipes.length > 1 && role === "assistant") {
       const swipeId = Math.min(m.swipe_id ?? 0, swipes.length - 1);
@@ -217,7 +239,7 @@ export function fromSillyTavernJsonl(text: string, now = new Date()): PortableCh
     userName: header.user_name?.trim() || "User",
     characterName: header.character_name?.trim() || "",
     title: typeof title === "string" && title.trim() && title.length <= 120 && !hasForbiddenCharacters(title) ? title.trim() : null,
-    createdAt: parseSillyTavernDate(header.create_date) ?? now,
+    createdAt: chatDate,
     messages: usable,
   };
 }
