@@ -7,7 +7,9 @@
 // → triangle count. Each failure is a `bad_input` DomainError whose `reason` names it
 // (translated as error.reason.<reason> in lib/i18n).
 import { createHash } from "node:crypto";
-import { Logger, Primitive, WebIO } from "@gltf-transform/core";
+import { Logger, Primitive, WebIO, type Document } from "@gltf-transform/core";
+import { dedup, prune, simplify, weld } from "@gltf-transform/functions";
+import { MeshoptSimplifier } from "meshoptimizer";
 import { DomainError } from "@/server/errors";
 
 export type AvatarFormat = "vrm" | "glb";
@@ -318,4 +320,48 @@ export async function validateAvatarModel(
     byteSize: bytes.length,
     sha256: createHash("sha256").update(bytes).digest("hex"),
   };
+}
+
+// --- Fitting a generated model -----------------------------------------------------------------
+
+/** A generated model may be this heavy before it is simplified (every other cap still applies). */
+export const GENERATED_MAX_TRIANGLES = 5_000_000;
+
+export interface FittedAvatarModel {
+  bytes: Uint8Array;
+  model: ValidatedAvatarModel;
+  /** null when the model already fitted. */
+  reduction: { fromTriangles: number; toTriangles: number } | null;
+}
+
+function documentTriangles(document: Document): number {
+  let triangles = 0;
+  for (const node of document.getRoot().listNodes()) {
+    for (const primitive of node.getMesh()?.listPrimitives() ?? []) triangles += primitiveTriangles(primitive);
+  }
+  return triangles;
+}
+
+/**
+ * A generated model, made to fit: validated with a higher triangle cap, then simplified
+ * (meshoptimizer) under `maxTriangles` when it is over, keeping its textures and UVs; the result
+ * is validated again with the real limits.
+ */
+export async function fitGeneratedModel(bytes: Uint8Array, limits: Partial<AvatarModelLimits> = {}): Promise<FittedAvatarModel> {
+  const maxTriangles = limits.maxTriangles ?? avatarLimitsFromEnv().maxTriangles;
+  const first = await validateAvatarModel(bytes, { ...limits, maxTriangles: Math.max(GENERATED_MAX_TRIANGLES, maxTriangles) });
+  if (first.triangles <= maxTriangles) return { bytes, model: first, reduction: null };
+
+  await MeshoptSimplifier.ready;
+  const document = await io.readBinary(bytes);
+  let triangles = first.triangles;
+  for (const error of [0.01, 0.05, 1]) {
+    if (triangles <= maxTriangles) break;
+    const ratio = Math.min(1, (maxTriangles / triangles) * 0.95);
+    await document.transform(weld(), simplify({ simplifier: MeshoptSimplifier, ratio, error }), prune(), dedup());
+    triangles = documentTriangles(document);
+  }
+  const out = await io.writeBinary(document);
+  const model = await validateAvatarModel(out, limits);
+  return { bytes: out, model, reduction: { fromTriangles: first.triangles, toTriangles: model.triangles } };
 }
