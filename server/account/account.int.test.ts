@@ -118,6 +118,39 @@ describe("deleting an account", () => {
   });
 });
 
+describe("deleting an account with 3D avatars", () => {
+  it("keeps the avatars other users' copies of its public characters show, and drops the rest", async () => {
+    const { buildVrm1, buildPlainGlb } = await import("@/e2e/fixtures/avatars");
+    const { avatarModelFor } = await import("@/server/avatars/models");
+    const alice = await createUser(db, "조각가");
+    const bob = await createUser(db, "복사한 사람");
+    const asAlice = callerFor(alice);
+    const asBob = callerFor(bob);
+    const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
+
+    const shared = await asAlice.characters.create({ name: "공개 아바타", persona: "춤꾼", visibility: "public" });
+    const sharedModel = await asAlice.avatars.upload({ characterId: shared.id, dataBase64: b64(await buildVrm1()) });
+    const secret = await asAlice.characters.create({ name: "비밀 아바타", persona: "은둔자" });
+    const secretModel = await asAlice.avatars.upload({ characterId: secret.id, dataBase64: b64(await buildPlainGlb()) });
+    // Bob copied the public character (its avatar comes with the copy) and chats with the original too.
+    const copy = await asBob.characters.duplicate({ id: shared.id, copySuffix: "(사본)" });
+    await asBob.sessions.create({ characterId: shared.id });
+    expect((await asBob.characters.get({ id: copy.id })).avatar?.url).toBe(sharedModel.url);
+
+    await asAlice.account.delete({ confirm: alice.email! });
+
+    expect(await rowsMentioning([alice.id, alice.email!])).toEqual([]);
+    // Bob's copy still shows the avatar, and its bytes are still served to him.
+    expect((await asBob.characters.get({ id: copy.id })).avatar?.url).toBe(sharedModel.url);
+    expect(await avatarModelFor(db, bob.id, sharedModel.id)).not.toBeNull();
+    // The model only Alice's private character used is gone, as is every character of hers.
+    expect(await db.select({ id: schema.avatarModels.id }).from(schema.avatarModels).where(eq(schema.avatarModels.id, secretModel.id))).toEqual([]);
+    // Once Bob's copy no longer uses it, nothing keeps the kept model.
+    await asBob.avatars.remove({ characterId: copy.id });
+    expect(await db.select({ id: schema.avatarModels.id }).from(schema.avatarModels).where(eq(schema.avatarModels.id, sharedModel.id))).toEqual([]);
+  });
+});
+
 describe("export all my data", () => {
   it("has the profile, characters, chats with messages, voices, personas and token names — never a token's hash", async () => {
     const { exportAccount } = await import("./data");

@@ -6,6 +6,7 @@ import {
   apiTokens,
   audioClips,
   authSessions,
+  avatarModels,
   characters,
   chatSessions,
   generationSlots,
@@ -200,8 +201,9 @@ const audioKeyOf = (url: string) => /^\/api\/audio\/([A-Za-z0-9_-]{1,128})$/.exe
  * Removes every row of the user: characters, chats and messages, voices, personas, uploaded
  * images, API tokens, sign-in rows and sessions, quotas, queue entries and rate-limit counters —
  * and the cached speech of their replies that no remaining message uses. Other users' chats with
- * the user's shared characters keep working (see DELETED_ACCOUNT_ID); portraits other users'
- * characters still show (copies of a public character) are kept, owned by no one.
+ * the user's shared characters keep working (see DELETED_ACCOUNT_ID); portraits and 3D avatars
+ * other users' characters still show (copies of a public character) are kept, owned by no one
+ * (served while such a character is visible, deleted with the last character using them).
  */
 export async function deleteAccount(db: Database, userId: string) {
   if (userId === DELETED_ACCOUNT_ID) throw notFound("Account");
@@ -248,6 +250,7 @@ export async function deleteAccount(db: Database, userId: string) {
           category: "",
           tags: [],
           imageUrl: null,
+          avatarModelId: null,
           visibility: "private",
           extensions: {},
           cardExtras: {},
@@ -268,6 +271,14 @@ export async function deleteAccount(db: Database, userId: string) {
       if (keep.length) await tx.update(images).set({ ownerId: null }).where(inArray(images.id, keep));
     }
 
+    // Likewise the 3D avatars other users' characters use (copies of a public character share the model).
+    const keptModels = await tx
+      .selectDistinct({ id: avatarModels.id })
+      .from(avatarModels)
+      .innerJoin(characters, eq(characters.avatarModelId, avatarModels.id))
+      .where(and(eq(avatarModels.ownerId, userId), or(isNull(characters.ownerId), ne(characters.ownerId, userId))));
+    if (keptModels.length) await tx.update(avatarModels).set({ ownerId: null }).where(inArray(avatarModels.id, keptModels.map((m) => m.id)));
+
     // Rows that name the user without a foreign key.
     await tx.delete(llmQueue).where(eq(llmQueue.userId, userId));
     await tx.update(generationSlots).set({ messageId: null, instanceId: null, userId: null }).where(eq(generationSlots.userId, userId));
@@ -280,6 +291,7 @@ export async function deleteAccount(db: Database, userId: string) {
     await tx.delete(characters).where(eq(characters.ownerId, userId));
     await tx.delete(voices).where(eq(voices.ownerId, userId));
     await tx.delete(images).where(eq(images.ownerId, userId));
+    await tx.delete(avatarModels).where(eq(avatarModels.ownerId, userId));
     await tx.delete(apiTokens).where(eq(apiTokens.userId, userId));
     await tx.delete(replyQuotas).where(eq(replyQuotas.userId, userId));
     await tx.delete(authSessions).where(eq(authSessions.userId, userId));
