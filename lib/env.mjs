@@ -80,6 +80,8 @@ const schema = z
     SEARCHES_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
     API_TOKENS_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(10),
     SIGNUPS_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(100),
+    /** "Export my data" downloads per account per hour (one at a time besides). */
+    ACCOUNT_EXPORTS_PER_HOUR: z.coerce.number().int().min(1).max(10_000).default(10),
     /** Calls in one HTTP batch of the tRPC API (the browser batches at most 10). */
     MAX_BATCH_SIZE: z.coerce.number().int().min(10).max(100).default(10),
     /** The audio cache's size; the least recently used clips go first beyond it. */

@@ -535,6 +535,7 @@ export const en = {
   "inspector.lore.over_budget": "over the token budget",
   // Avatar generation (issue 12: jobs, errors, steps)
   "limit.action.avatar_generate": "avatar generations",
+  "limit.action.account_export": "data exports",
   "error.avatar_generation_off": "Generating 3D avatars is not set up on this server. You can still upload a VRM or GLB file.",
   "error.avatar_no_portrait": "This character has no portrait to make an avatar from. Add a portrait or choose an image.",
   "error.avatar_unreachable": "The 3D generation server cannot be reached. Try again later.",

@@ -536,6 +536,7 @@ export const ko: Record<MessageKey, string> = {
   "inspector.lore.over_budget": "토큰 예산 초과",
   // Avatar generation (issue 12: jobs, errors, steps)
   "limit.action.avatar_generate": "아바타 생성",
+  "limit.action.account_export": "데이터 내보내기",
   "error.avatar_generation_off": "이 서버에는 3D 아바타 생성이 설정되어 있지 않아요. VRM이나 GLB 파일은 직접 올릴 수 있어요.",
   "error.avatar_no_portrait": "아바타를 만들 초상화가 없어요. 초상화를 추가하거나 이미지를 골라 주세요.",
   "error.avatar_unreachable": "3D 생성 서버에 연결할 수 없어요. 잠시 뒤에 다시 시도해 주세요.",

@@ -1,8 +1,9 @@
 import { TRPCError } from "@trpc/server";
 import { count, eq, getTableName, is } from "drizzle-orm";
 import { PgTable } from "drizzle-orm/pg-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { freePort } from "@/e2e/support/ports";
+import { signedInCookie } from "@/e2e/support/session-cookie";
 import { callersOn } from "@/e2e/support/test-caller";
 import { createUser, testDatabase } from "@/e2e/support/test-db";
 import { ApiTokenModel } from "@/server/auth/api-tokens";
@@ -13,6 +14,11 @@ import * as schema from "@/server/db/schema";
 import { makeImage } from "@/server/images/test-images";
 
 const { accounts, audioClips, authSessions, characters, chatSessions, images, messages, personas, rateLimits, replyQuotas, users, verificationTokens, voices } = schema;
+
+// Read by the app's env() on first use, which comes after these lines.
+const SECRET = "account-test-secret-account-test-secret";
+process.env.AUTH_SECRET = SECRET;
+process.env.ACCOUNT_EXPORTS_PER_HOUR = "3";
 
 const { db, sql } = testDatabase();
 beforeAll(async () => {
@@ -312,5 +318,42 @@ describe("the download routes", () => {
     expect((await get(ownerToken, "html")).status).toBe(400);
     // A script's token can't take the whole account.
     expect((await exportAll(new Request("http://localhost/api/account/export", { headers: { authorization: `Bearer ${ownerToken}` } }))).status).toBe(403);
+  });
+});
+
+describe("export my data, limited", () => {
+  it("runs one at a time per account (a second while one is prepared is refused as busy) and ACCOUNT_EXPORTS_PER_HOUR times an hour", async () => {
+    const { inject } = await import("vitest");
+    process.env.DATABASE_URL = inject("databaseUrl");
+    const { GET: exportAll } = await import("@/app/api/account/export/route");
+    const { accountExportLock } = await import("./data");
+    const [user, other] = [await createUser(db, "내보내기"), await createUser(db, "다른 사람")];
+    const [mine, theirs] = [await signedInCookie(db, user, { secret: SECRET }), await signedInCookie(db, other, { secret: SECRET })];
+    const download = (cookie: string) => exportAll(new Request("http://localhost/api/account/export", { headers: { cookie } }));
+    // Limits count in fixed windows: a clock that stands still keeps the test inside one window.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(new Date());
+    try {
+      // While an export of the account is being prepared (its lock held), another is refused at once.
+      await sql.begin(async (tx) => {
+        await tx`select pg_advisory_xact_lock(hashtext(${accountExportLock(user.id)}))`;
+        const refused = await download(mine.cookie);
+        expect(refused.status).toBe(429);
+        expect(await refused.json()).toMatchObject({ code: "busy" });
+        // Another account's export is not held up.
+        expect((await download(theirs.cookie)).status).toBe(200);
+      });
+      const ok = await download(mine.cookie);
+      expect(ok.status).toBe(200);
+      expect(JSON.parse(await ok.text())).toMatchObject({ format: "avatar-forge-account", profile: { id: user.id } });
+      expect((await download(mine.cookie)).status).toBe(200);
+      // The fourth in the hour (the refused one counts too) is over ACCOUNT_EXPORTS_PER_HOUR = 3.
+      const limited = await download(mine.cookie);
+      expect(limited.status).toBe(429);
+      expect(await limited.json()).toMatchObject({ code: "limit_reached" });
+      expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

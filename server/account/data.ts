@@ -20,7 +20,7 @@ import {
   verificationTokens,
   voices,
 } from "@/server/db/schema";
-import { notFound } from "@/server/errors";
+import { DomainError, notFound } from "@/server/errors";
 
 // ---------------------------------------------------------------------------------------------
 // Per-user defaults (Settings): new chats start with them, and the UI language follows the user.
@@ -69,7 +69,7 @@ export async function newChatDefaults(db: Queryable, userId: string) {
  * chats with every message (alternatives included), voices (metadata), personas and API token
  * names. Never a token's hash, nor anything of another user's.
  */
-export async function exportAccount(db: Database, userId: string) {
+export async function exportAccount(db: Queryable, userId: string) {
   const [user] = await db
     .select({ id: users.id, name: users.name, email: users.email, image: users.image, defaults: users.defaults, createdAt: users.createdAt })
     .from(users)
@@ -177,6 +177,29 @@ export async function exportAccount(db: Database, userId: string) {
       messages: allMessages.filter((m) => m.sessionId === chat.id).map(({ sessionId: _s, ...m }) => m),
     })),
   };
+}
+
+/** The advisory lock (hashtext of this) an account's export holds while it is prepared. */
+export const accountExportLock = (userId: string) => `account-export:${userId}`;
+
+/**
+ * The account export as the download's text, one at a time per account on every app instance: a
+ * second request while one is prepared is refused as busy instead of piling up (ten at once made
+ * the whole server slow). Read in one read-only snapshot, so the file is consistent. The caller
+ * counts it against `budgets.accountExport` first.
+ */
+export async function exportAccountFile(db: Database, userId: string) {
+  return db.transaction(
+    async (tx) => {
+      const [lock] = await tx.execute<{ locked: boolean }>(sql`select pg_try_advisory_xact_lock(hashtext(${accountExportLock(userId)})) as locked`);
+      if (!lock?.locked) {
+        throw new DomainError("busy", "Your data is already being exported; try again once that download has finished.", { reason: "export_in_progress" });
+      }
+      const data = await exportAccount(tx, userId);
+      return { name: data.profile.name, text: JSON.stringify(data, null, 2) };
+    },
+    { isolationLevel: "repeatable read", accessMode: "read only" },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

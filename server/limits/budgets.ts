@@ -34,6 +34,8 @@ export const budgets = {
   ],
   /** New API tokens: cheap to make, but each is a credential; the cap on live tokens is separate. */
   apiToken: (userId: string): Limit[] => [perUser("api_token", userId, env().API_TOKENS_PER_HOUR, HOUR)],
+  /** "Export my data": every row of the account read and serialized at once (one at a time per account, see exportAccountFile). */
+  accountExport: (userId: string): Limit[] => [perUser("account_export", userId, env().ACCOUNT_EXPORTS_PER_HOUR, HOUR)],
   /** 3D avatar generation: minutes of a shared GPU per job. */
   avatarGenerate: (userId: string): Limit[] => [
     perUser("avatar_generate", userId, env().AVATAR_GENERATIONS_PER_HOUR, HOUR),

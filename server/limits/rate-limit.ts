@@ -4,7 +4,7 @@ import type { Database } from "@/server/db";
 import { DomainError } from "@/server/errors";
 
 /** The actions that have a limit; each has a sentence in the catalogs (`limit.action.*`). */
-export const LIMITED_ACTIONS = ["synthesis", "upload", "card_import", "search", "api_token", "sign_up", "avatar_generate"] as const;
+export const LIMITED_ACTIONS = ["synthesis", "upload", "card_import", "search", "api_token", "sign_up", "avatar_generate", "account_export"] as const;
 export type LimitedAction = (typeof LIMITED_ACTIONS)[number];
 
 export interface Limit {
