@@ -1,7 +1,7 @@
 // @ts-check
 import { PHASE_DEVELOPMENT_SERVER, PHASE_PRODUCTION_SERVER } from "next/constants.js";
 import { parseEnv } from "./lib/env.mjs";
-import { contentSecurityPolicy, SECURITY_HEADERS } from "./lib/security-headers.mjs";
+import { contentSecurityPolicy, SECURITY_HEADERS, strictTransportSecurityRule } from "./lib/security-headers.mjs";
 
 /** @param {string} phase */
 export default function nextConfig(phase) {
@@ -32,9 +32,10 @@ export default function nextConfig(phase) {
     typescript: { ignoreBuildErrors: true },
     // Every response: API routes and static files get these as they are; pages get them too, with
     // the proxy replacing this nonce-less policy by one with the request's nonce (proxy.ts).
+    // HSTS only on requests that came over https (X-Forwarded-Proto from the TLS proxy).
     async headers() {
       const headers = { ...SECURITY_HEADERS, "content-security-policy": contentSecurityPolicy() };
-      return [{ source: "/:path*", headers: Object.entries(headers).map(([key, value]) => ({ key, value })) }];
+      return [{ source: "/:path*", headers: Object.entries(headers).map(([key, value]) => ({ key, value })) }, strictTransportSecurityRule()];
     },
   };
   return config;

@@ -2,6 +2,7 @@ import NextAuth, { type NextAuthRequest } from "next-auth";
 import { NextResponse, type NextFetchEvent, type NextRequest } from "next/server";
 import { env, googleConfigured } from "@/lib/env.mjs";
 import { contentSecurityPolicy, newNonce } from "@/lib/security-headers.mjs";
+import { crossOriginPageWrite } from "@/lib/request-origin";
 import { authConfig, PROTECTED_PREFIXES } from "@/server/auth/config";
 
 const { auth } = NextAuth(authConfig);
@@ -19,9 +20,14 @@ function formTargets() {
  * Next.js reads the nonce for the scripts it renders (so pages render per request). The
  * signed-in pages are guarded with the session cookie alone (no database here); the redirect to
  * sign-in keeps next.config's nonce-less policy. The other security headers come from
- * next.config.mjs, as for API routes and static files.
+ * next.config.mjs, as for API routes and static files. A write from another site is refused
+ * before anything else (lib/request-origin.ts).
  */
 export default function proxy(request: NextRequest, event: NextFetchEvent) {
+  // A Server Action (or form post) from another site: refused here with 403 (Next.js would throw: 500).
+  if (crossOriginPageWrite(request.method, request.headers)) {
+    return new NextResponse("This request came from another site and was refused.", { status: 403, headers: { "content-type": "text/plain; charset=utf-8" } });
+  }
   const policy = contentSecurityPolicy({
     nonce: newNonce(),
     dev: process.env.NODE_ENV === "development",

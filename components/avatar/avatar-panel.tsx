@@ -45,12 +45,15 @@ export function AvatarPanel({
   poster,
   avatarUrl,
   isOwner,
+  hasPortrait,
 }: {
   characterId: string;
   name: string;
   poster: string;
   avatarUrl: string | null;
   isOwner: boolean;
+  /** false when the character has no portrait (imageUrl null): nothing to generate from (the server says avatar_no_portrait) */
+  hasPortrait: boolean;
 }) {
   const { t } = useI18n();
   const trpc = useTRPC();
@@ -148,7 +151,14 @@ export function AvatarPanel({
               {t("avatar.cancel")}
             </button>
           ) : (
-            <button type="button" className="btn-primary" onClick={() => generate.mutate({ characterId })} disabled={generate.isPending} data-testid="avatar-generate">
+            <button
+              type="button"
+              className="btn-primary"
+              onClick={() => generate.mutate({ characterId })}
+              disabled={generate.isPending || !hasPortrait}
+              aria-describedby={hasPortrait ? undefined : "avatar-needs-portrait"}
+              data-testid="avatar-generate"
+            >
               {t("avatar.generate")}
             </button>
           )}
@@ -174,6 +184,11 @@ export function AvatarPanel({
             </button>
           )}
         </div>
+      )}
+      {isOwner && !hasPortrait && !running && (
+        <p id="avatar-needs-portrait" className="mt-2 text-xs text-zinc-400" data-testid="avatar-needs-portrait">
+          {t("avatar.needsPortrait")}
+        </p>
       )}
       {isOwner && <p className="mt-2 text-xs text-zinc-500">{t("avatar.uploadHint")}</p>}
       {error && <ErrorNote className="mt-3">{error}</ErrorNote>}

@@ -561,6 +561,7 @@ export const en = {
   "avatar.title": "3D avatar",
   "avatar.none": "No 3D avatar yet.",
   "avatar.generate": "Generate from the portrait",
+  "avatar.needsPortrait": "Add a portrait first: the avatar is generated from it.",
   "avatar.cancel": "Cancel generation",
   "avatar.upload": "Upload VRM or GLB",
   "avatar.uploading": "Uploading…",

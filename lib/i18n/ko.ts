@@ -565,6 +565,7 @@ export const ko: Record<MessageKey, string> = {
   "avatar.cancel": "생성 취소",
   "avatar.upload": "VRM·GLB 올리기",
   "avatar.uploading": "올리는 중…",
+  "avatar.needsPortrait": "초상화를 먼저 추가해 주세요. 아바타는 초상화로 만들어요.",
   "avatar.uploadHint": ".vrm 파일(VRoid Studio 등, VRM 0.x·1.0)이나 .glb 파일을 올릴 수 있어요. VRM은 캐릭터 목소리에 맞춰 입을 움직여요.",
   "avatar.remove": "아바타 삭제",
   "avatar.removeTitle": "3D 아바타를 삭제할까요?",

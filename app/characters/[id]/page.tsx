@@ -86,6 +86,7 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
             poster={character.imageUrl ?? DEFAULT_PORTRAIT}
             avatarUrl={character.avatar?.url ?? null}
             isOwner={isOwner}
+            hasPortrait={Boolean(character.imageUrl)}
           />
 
           {character.persona && (
