@@ -96,6 +96,10 @@ const schema = z
     AVATAR3D_PROTOCOL: z.enum(["hunyuan3d", "trellis"]).default("hunyuan3d"),
     /** A generation fails when its server reports nothing new for this long (Hunyuan3D reports nothing until done). */
     AVATAR3D_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(900_000),
+    /** A generation ends as unreachable when its server answers nothing at all (refused, reset, no answer) for this long. */
+    AVATAR3D_UNREACHABLE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
+    /** The longest a cancelled or failed generation keeps its server while its work may still run there (Hunyuan3D cannot stop one). */
+    AVATAR3D_HOLD_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(600_000),
     /** Ask Hunyuan3D for a texture: only when its server runs with --enable_tex (else it never completes). */
     AVATAR3D_TEXTURE: bool.optional(),
     /** Generations one account may have queued or running at once. */

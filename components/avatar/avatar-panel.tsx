@@ -55,7 +55,7 @@ export function AvatarPanel({
   /** false when the character has no portrait (imageUrl null): nothing to generate from (the server says avatar_no_portrait) */
   hasPortrait: boolean;
 }) {
-  const { t } = useI18n();
+  const { t, locale } = useI18n();
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
@@ -120,6 +120,9 @@ export function AvatarPanel({
   };
   const running = following !== null;
   const progress = open && running ? Math.round(open.progress * 100) : 0;
+  // The last generation's model was simplified to fit the triangle limit: say by how much.
+  const last = live ?? jobs.data?.[0] ?? null;
+  const reduction = !running && last?.status === "completed" ? last.reduction : null;
 
   if (!avatarUrl && !isOwner) return null;
   return (
@@ -143,6 +146,11 @@ export function AvatarPanel({
             <div className="h-full animate-pulse rounded-full bg-gradient-to-r from-brand-500 to-accent-500 transition-[width]" style={{ width: `${Math.max(progress, 3)}%` }} />
           </div>
         </div>
+      )}
+      {reduction && (
+        <p className="mt-3 text-sm text-zinc-400" data-testid="avatar-reduction">
+          {t("avatar.reduced", { from: reduction.fromTriangles.toLocaleString(locale), to: reduction.toTriangles.toLocaleString(locale) })}
+        </p>
       )}
       {isOwner && (
         <div className="mt-4 flex flex-wrap gap-2">

@@ -3,7 +3,7 @@
 // half-written files. Checks order and outcomes, never durations.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { validateAvatarModel } from "@/server/avatars/gltf";
-import { HUNYUAN3D_SERVER_ERROR, pythonB64decode, startFakeHunyuan3d, type FakeHunyuan3d } from "./hunyuan3d";
+import { HUNYUAN3D_SERVER_ERROR, pythonB64decode, rawTriangles, startFakeHunyuan3d, type FakeHunyuan3d } from "./hunyuan3d";
 
 export const TINY_PNG_BASE64 =
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
@@ -18,7 +18,8 @@ afterAll(async () => {
   await fake.close();
 });
 
-beforeEach(() => {
+beforeEach(async () => {
+  await fake.start(); // after a test that stopped it
   fake.reset();
 });
 
@@ -109,9 +110,10 @@ describe("fake Hunyuan3D: the happy path", () => {
   it("answers nothing else while a blocking /generate runs", async () => {
     fake.setBehaviour({ jobMs: 150 });
     const order: string[] = [];
+    // Its headers come when the model is done (the body, a large file, may still be on its way).
     const generate = fetch(`${fake.url}/generate`, { method: "POST", body: JSON.stringify(request) }).then(async (res) => {
-      await res.arrayBuffer();
       order.push("generate");
+      await res.arrayBuffer();
     });
     // Let the /generate request reach the server first.
     await until(async () => fake.stats.jobsStarted, (n) => n >= 1);
@@ -121,6 +123,60 @@ describe("fake Hunyuan3D: the happy path", () => {
     });
     await Promise.all([generate, poll]);
     expect(order).toEqual(["generate", "status"]);
+  });
+});
+
+describe("fake Hunyuan3D: threads, meshes, restarts", () => {
+  it("a job runs to its end whatever the client does: stats.runningJobs counts those still running", async () => {
+    fake.setBehaviour({ jobMs: 300 });
+    await Promise.all([send(request), send(request)]); // and nobody polls them
+    expect(fake.stats.runningJobs).toBe(2);
+    await until(async () => fake.stats, (stats) => stats.jobsCompleted === 2);
+    expect(fake.stats.runningJobs).toBe(0);
+  });
+
+  it("without texture, the raw mesh: triangles grow with octree_resolution, no face reduction", async () => {
+    const sizes = new Map<number, number>();
+    for (const octree of [128, 256]) {
+      const uid = await send({ ...request, octree_resolution: octree, face_count: 1000 });
+      const done = await until(() => status(uid), (s) => s.status === "completed");
+      const glb = Buffer.from(done.model_base64 ?? "", "base64");
+      sizes.set(octree, (await validateAvatarModel(glb, { maxTriangles: 5_000_000 })).triangles);
+      expect(glb.includes(Buffer.from('"images"'))).toBe(false);
+    }
+    expect(sizes.get(128)).toBe(rawTriangles(128));
+    expect(sizes.get(256)).toBe(rawTriangles(256));
+    expect(rawTriangles(256)).toBeGreaterThan(500_000);
+    // The server's own default is 128.
+    const { octree_resolution: _omitted, ...withoutOctree } = request;
+    const uid = await send(withoutOctree);
+    const done = await until(() => status(uid), (s) => s.status === "completed");
+    expect((await validateAvatarModel(Buffer.from(done.model_base64 ?? "", "base64"), { maxTriangles: 5_000_000 })).triangles).toBe(rawTriangles(128));
+  });
+
+  it("with texture (--enable_tex), FaceReducer brings the mesh to face_count and it is textured", async () => {
+    fake.setBehaviour({ enableTex: true });
+    const uid = await send({ ...request, texture: true, face_count: 30_000 });
+    const done = await until(() => status(uid), (s) => s.status === "completed");
+    const glb = Buffer.from(done.model_base64 ?? "", "base64");
+    expect(await validateAvatarModel(glb)).toMatchObject({ triangles: 30_000 });
+    expect(glb.includes(Buffer.from('"images"'))).toBe(true);
+  });
+
+  it("a restart closes the port, kills the running threads and forgets every uid", async () => {
+    const finished = await send(request);
+    await until(() => status(finished), (s) => s.status === "completed");
+    fake.setBehaviour({ jobMs: 60_000 });
+    const running = await send(request);
+    expect(fake.stats.runningJobs).toBe(1);
+    await fake.stop();
+    // (a kept-alive connection is cut first; a new one is refused)
+    await expect(fetch(`${fake.url}/status/${running}`).then(() => fetch(`${fake.url}/status/${running}`))).rejects.toThrow();
+    await expect(fetch(`${fake.url}/status/${running}`)).rejects.toMatchObject({ cause: { code: "ECONNREFUSED" } });
+    expect(fake.stats).toMatchObject({ runningJobs: 0, restarts: 1 });
+    await fake.start();
+    expect(await status(running)).toEqual({ status: "processing" });
+    expect(await status(finished)).toEqual({ status: "processing" });
   });
 });
 

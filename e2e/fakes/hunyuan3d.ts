@@ -15,18 +15,26 @@
 //   so does any uid that never existed;
 // - no progress, no health route, no cancel: anything else is FastAPI's 404 {"detail":"Not Found"}
 //   (405 {"detail":"Method Not Allowed"} for a known path);
-// - unbounded threads: every /send job runs at once;
+// - unbounded, uncancellable threads: every /send job runs at once, to its end, whatever the
+//   client does (`stats.runningJobs` says how many still run);
 // - /generate is synchronous code in an async route: while it runs, the whole server answers
 //   nothing (every other request waits for it);
 // - /status may read a file being written (fault "half-written": the first completed answer
-//   carries a truncated GLB, later ones the full file).
-// Returned models are small valid GLBs made from the image (e2e/fixtures/avatars.ts).
+//   carries a truncated GLB, later ones the full file);
+// - without texture, the raw marching-cubes mesh with no face reduction: its triangle count grows
+//   with octree_resolution (~9.5·R²: 155,648 at the default 128, 622,592 at 256); with texture,
+//   FaceReducer brings it to face_count (default 40,000) and the mesh is textured;
+// - a restart (`restart()`, or `stop()` then `start()`) closes the port and forgets every uid (they
+//   read "processing" for ever) and kills the running threads.
+// Models are made from the image (e2e/fixtures/avatars.ts: a lumpy bust coloured from its bytes).
 //
 //   npx tsx e2e/fakes/hunyuan3d.ts --port 8081 [--job-ms 300] [--enable-tex]
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseArgs } from "node:util";
-import { glbFromImage } from "../fixtures/avatars";
+import { createHash } from "node:crypto";
+import { WebIO } from "@gltf-transform/core";
+import { buildTexturedGeneratorGlb, type Rgb } from "../fixtures/avatars";
 import {
   FAULT_COUNT_ERROR,
   closeOnSignal,
@@ -41,8 +49,9 @@ import {
   sendJson,
   sendText,
   serveControl,
-  serveFake,
+  startHttpServer,
   takeFault,
+  type RunningServer,
 } from "./server-kit";
 
 export const HUNYUAN3D_FAULTS = [
@@ -53,7 +62,7 @@ export const HUNYUAN3D_FAULTS = [
 export type Hunyuan3dFault = (typeof HUNYUAN3D_FAULTS)[number];
 
 export interface Hunyuan3dBehaviour {
-  /** How long a job takes from /send (or /generate) to its file existing. */
+  /** How long a job takes from /send (or /generate) to its file existing (read while it runs). */
   jobMs: number;
   /** The server was started with --enable_tex (else `texture: true` kills the job). */
   enableTex: boolean;
@@ -66,9 +75,13 @@ export interface Hunyuan3dStats {
   jobsCompleted: number;
   /** Jobs whose thread raised (they stay "processing" forever). */
   jobsDied: number;
+  /** Jobs running now (their threads go on whether or not anyone still polls them). */
+  runningJobs: number;
   /** Most jobs running at the same time. */
   maxConcurrentJobs: number;
   statusPolls: number;
+  /** Times the server was stopped (a crash or restart: uids and running threads are gone). */
+  restarts: number;
 }
 
 export interface FakeHunyuan3dOptions {
@@ -82,6 +95,12 @@ export interface FakeHunyuan3d {
   url: string;
   port: number;
   close(): Promise<void>;
+  /** The process dies: the port is closed (connections refused), its threads and uids are gone. */
+  stop(): Promise<void>;
+  /** Listens again on the same port, knowing no uid (after `stop`). */
+  start(): Promise<void>;
+  /** stop(), then start() after `downMs` (the real one loads its models before it listens). */
+  restart(downMs?: number): Promise<void>;
   setBehaviour(patch: Partial<Hunyuan3dBehaviour>): Hunyuan3dBehaviour;
   /** Back to the start options; forgets jobs, recorded requests and counters. */
   reset(): void;
@@ -92,6 +111,14 @@ export interface FakeHunyuan3d {
 }
 
 export const DEFAULT_HUNYUAN3D_JOB_MS = 300;
+/** ModelWorker.generate's defaults. */
+export const HUNYUAN3D_DEFAULT_OCTREE_RESOLUTION = 128;
+export const HUNYUAN3D_DEFAULT_FACE_COUNT = 40_000;
+
+/** Triangles of the raw surface extracted at `octreeResolution` (grows with its square, like a real surface's). */
+export function rawTriangles(octreeResolution: number): number {
+  return Math.round(9.5 * octreeResolution * octreeResolution);
+}
 /** api_server.py's server_error_msg, the only error it ever sends. */
 export const HUNYUAN3D_SERVER_ERROR = "**NETWORK ERROR DUE TO HIGH TRAFFIC. PLEASE REGENERATE OR REFRESH THIS PAGE.**";
 const MAX_RECORDED_REQUESTS = 200;
@@ -110,6 +137,36 @@ interface Job {
   state: "running" | "completed" | "died";
   glb: Uint8Array | null;
   halfWrittenPending: boolean;
+}
+
+const io = new WebIO();
+/** Recent meshes by shape, so a test sending the same image again is not slowed by rebuilding. */
+const meshCache = new Map<string, Promise<Uint8Array>>();
+
+/** The export of a job: the raw untextured surface, or the face-reduced textured mesh. */
+function meshFor(image: Uint8Array, triangles: number, textured: boolean): Promise<Uint8Array> {
+  const digest = createHash("sha256").update(image).digest();
+  const colour: Rgb = [digest[0] ?? 0, digest[1] ?? 0, digest[2] ?? 0];
+  const key = `${colour.join(",")}/${triangles}/${textured}`;
+  let mesh = meshCache.get(key);
+  if (!mesh) {
+    mesh = buildTexturedGeneratorGlb({ triangles, colour }).then(async (glb) => {
+      if (textured) return glb;
+      // trimesh exports a bare mesh: no texture, a plain colour.
+      const document = await io.readBinary(glb);
+      for (const texture of document.getRoot().listTextures()) texture.dispose();
+      for (const material of document.getRoot().listMaterials()) material.setBaseColorFactor([colour[0] / 255, colour[1] / 255, colour[2] / 255, 1]);
+      return io.writeBinary(document);
+    });
+    meshCache.set(key, mesh);
+    if (meshCache.size > 8) meshCache.delete(meshCache.keys().next().value!);
+  }
+  return mesh;
+}
+
+/** A positive integer parameter as Python would take it (else the default). */
+function intParam(value: unknown, fallback: number): number {
+  return typeof value === "number" && Number.isInteger(value) && value > 0 ? value : fallback;
 }
 
 /** Python's base64.b64decode(validate=False): drops non-alphabet characters, then needs full quads. */
@@ -138,9 +195,10 @@ const OBJ_BOX = "o Box\nv 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n";
 class Hunyuan3dFake {
   behaviour: Hunyuan3dBehaviour;
   readonly requests: unknown[] = [];
-  readonly stats: Hunyuan3dStats = { jobsStarted: 0, jobsCompleted: 0, jobsDied: 0, maxConcurrentJobs: 0, statusPolls: 0 };
+  readonly stats: Hunyuan3dStats = emptyStats();
   private readonly jobs = new Map<string, Job>();
-  private running = 0;
+  /** The threads running now; a restart empties it (they die with the process). */
+  private readonly running = new Set<Job>();
   private generation = 0;
   /** uvicorn's one event loop: a blocking /generate holds it, every other request waits for it. */
   private readonly eventLoop = new Semaphore(() => 1);
@@ -157,9 +215,16 @@ class Hunyuan3dFake {
   reset(): void {
     this.behaviour = { ...this.initial };
     this.requests.length = 0;
+    this.forget();
+    Object.assign(this.stats, emptyStats());
+  }
+
+  /** The process is gone: its uids and threads with it. */
+  forget(): void {
     this.jobs.clear();
+    this.running.clear();
     this.generation += 1;
-    Object.assign(this.stats, { jobsStarted: 0, jobsCompleted: 0, jobsDied: 0, maxConcurrentJobs: 0, statusPolls: 0 });
+    this.stats.runningJobs = 0;
   }
 
   handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -204,8 +269,9 @@ class Hunyuan3dFake {
   private async runJob(job: Job, params: unknown): Promise<void> {
     const generation = this.generation;
     this.stats.jobsStarted += 1;
-    this.running += 1;
-    this.stats.maxConcurrentJobs = Math.max(this.stats.maxConcurrentJobs, this.running);
+    this.running.add(job);
+    this.stats.runningJobs = this.running.size;
+    this.stats.maxConcurrentJobs = Math.max(this.stats.maxConcurrentJobs, this.running.size);
     const { fault, next } = takeFault(this.behaviour);
     this.behaviour = next;
     try {
@@ -221,12 +287,14 @@ class Hunyuan3dFake {
       job.halfWrittenPending = fault === "half-written";
       this.stats.jobsCompleted += 1;
     } finally {
-      this.running -= 1;
+      if (generation === this.generation) {
+        this.running.delete(job);
+        this.stats.runningJobs = this.running.size;
+      }
     }
   }
 
   private async produce(params: unknown, fault: Hunyuan3dFault): Promise<Uint8Array | null> {
-    const jobMs = this.behaviour.jobMs;
     if (!isRecord(params)) return null; // 'in' on a non-dict raises
     let image: Buffer | null = null;
     if ("image" in params) {
@@ -235,11 +303,17 @@ class Hunyuan3dFake {
     } else {
       return null; // "text" uses pipeline_t2i, which is commented out; neither → ValueError
     }
-    await new Promise((resolve) => setTimeout(resolve, jobMs));
+    // The job's length is read as it runs: a test may stretch a thread, or end it when it likes.
+    const started = Date.now();
+    while (Date.now() - started < this.behaviour.jobMs) await new Promise((resolve) => setTimeout(resolve, Math.min(10, this.behaviour.jobMs)));
     if (fault === "crash") return null;
-    if (params.texture === true && !this.behaviour.enableTex) return null; // no pipeline_tex attribute
+    const textured = params.texture === true;
+    if (textured && !this.behaviour.enableTex) return null; // no pipeline_tex attribute
     if ((params.type ?? "glb") !== "glb") return null; // saved as <uid>.<type>; /status looks for .glb
-    return glbFromImage(image);
+    const raw = rawTriangles(intParam(params.octree_resolution, HUNYUAN3D_DEFAULT_OCTREE_RESOLUTION));
+    // FaceReducer runs only on the texture path; the bare shape is exported as extracted.
+    const triangles = textured ? Math.min(raw, intParam(params.face_count, HUNYUAN3D_DEFAULT_FACE_COUNT)) : raw;
+    return meshFor(image, triangles, textured);
   }
 
   private status(uid: string, res: ServerResponse): void {
@@ -288,6 +362,10 @@ class Hunyuan3dFake {
   }
 }
 
+function emptyStats(): Hunyuan3dStats {
+  return { jobsStarted: 0, jobsCompleted: 0, jobsDied: 0, runningJobs: 0, maxConcurrentJobs: 0, statusPolls: 0, restarts: 0 };
+}
+
 function parseBehaviourPatch(body: unknown): Partial<Hunyuan3dBehaviour> | string {
   if (!isRecord(body)) return "body must be a JSON object";
   const allowed = ["jobMs", "enableTex", "fault", "faultCount"];
@@ -321,9 +399,44 @@ export async function startFakeHunyuan3d(opts: FakeHunyuan3dOptions = {}): Promi
     fault: "none",
     faultCount: null,
   });
-  const served = await serveFake(fake, opts.port, opts.host);
-  return Object.defineProperty(served, "stats", { get: () => ({ ...fake.stats }), enumerable: true }) as typeof served & {
-    readonly stats: Hunyuan3dStats;
+  const host = opts.host ?? "127.0.0.1";
+  let server: RunningServer | null = await startHttpServer(fake.handle, opts.port ?? 0, host);
+  const { url, port } = server;
+  const stop = async () => {
+    const running = server;
+    server = null;
+    fake.forget();
+    fake.stats.restarts += 1;
+    await running?.close();
+  };
+  const start = async () => {
+    server ??= await startHttpServer(fake.handle, port, host);
+  };
+  return {
+    url,
+    port,
+    close: async () => {
+      await server?.close();
+      server = null;
+    },
+    stop,
+    start,
+    restart: async (downMs = 0) => {
+      await stop();
+      if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+      await start();
+    },
+    setBehaviour: (patch) => fake.setBehaviour(patch),
+    reset: () => fake.reset(),
+    get behaviour() {
+      return fake.behaviour;
+    },
+    get requests() {
+      return fake.requests;
+    },
+    get stats() {
+      return { ...fake.stats };
+    },
   };
 }
 

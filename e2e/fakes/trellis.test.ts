@@ -18,7 +18,8 @@ afterAll(async () => {
   await fake.close();
 });
 
-beforeEach(() => {
+beforeEach(async () => {
+  await fake.start(); // after a test that stopped it
   fake.reset();
 });
 
@@ -160,6 +161,18 @@ describe("fake TRELLIS: unkind parts", () => {
     expect(await getJson("/status")).toEqual({ status: "FAILED", progress: 0, message: "Cancelled by user", busy: false });
   });
 
+  it("a generation goes on (busy) for interruptLagMs after /interrupt, then answers 499", async () => {
+    fake.setBehaviour({ jobMs: 60_000, interruptLagMs: 60_000 });
+    const running = generate(form({ ...ARGS, image_base64: TINY_PNG_BASE64 }));
+    await until(() => getJson("/status"), (s) => s.busy === true);
+    await fetch(`${fake.url}/interrupt`, { method: "POST" });
+    expect(await getJson("/ping")).toMatchObject({ busy: true });
+    fake.setBehaviour({ interruptLagMs: 0 });
+    expect((await running).status).toBe(499);
+    expect(await getJson("/ping")).toMatchObject({ busy: false });
+    expect(fake.stats).toMatchObject({ interrupts: 1, generationsCancelled: 1 });
+  });
+
   it("a client that disconnects does not stop the generation", async () => {
     fake.setBehaviour({ jobMs: 200 });
     const controller = new AbortController();
@@ -176,6 +189,58 @@ describe("fake TRELLIS: unkind parts", () => {
     expect((await fetch(`${fake.url}/download/model`)).status).toBe(200);
   });
 
+  it("fault drop: the request's connection is cut, the server stays busy with the generation and completes it", async () => {
+    fake.setBehaviour({ jobMs: 60_000, fault: "drop", faultCount: 1 });
+    await expect(generate(form({ ...ARGS, image_base64: TINY_PNG_BASE64 }))).rejects.toThrow();
+    expect(await getJson("/ping")).toMatchObject({ busy: true });
+    expect((await generate(form({ ...ARGS, image_base64: TINY_PNG_BASE64 }))).status).toBe(503);
+    fake.setBehaviour({ jobMs: 0 }); // the generation under way ends now
+    const done = await until(() => getJson("/status"), (s) => s.busy === false);
+    expect(done.status).toBe("COMPLETE");
+    expect((await fetch(`${fake.url}/download/model`)).status).toBe(200);
+    expect(fake.stats).toMatchObject({ generationsCompleted: 1, clientsGone: 1 });
+  });
+
+  it("a generation's length is read while it runs: stretched, it answers nothing until it is ended", async () => {
+    fake.setBehaviour({ jobMs: 3_600_000 });
+    let answered = false;
+    const running = generate(form({ ...ARGS, image_base64: TINY_PNG_BASE64 })).then((result) => {
+      answered = true;
+      return result;
+    });
+    await until(() => getJson("/status"), (s) => s.busy === true && s.progress === 10);
+    expect(answered).toBe(false);
+    fake.setBehaviour({ jobMs: 0 });
+    expect((await running).status).toBe(200);
+  });
+
+  it("stop and start: refused while down; back as freshly started, the generation and model gone", async () => {
+    expect((await generate(form({ ...ARGS, image_base64: TINY_PNG_BASE64 }))).status).toBe(200);
+    fake.setBehaviour({ jobMs: 60_000 });
+    const running = generate(form({ ...ARGS, image_base64: TINY_PNG_BASE64 })).catch((error: unknown) => error);
+    await until(() => getJson("/status"), (s) => s.busy === true);
+    await fake.stop();
+    expect(await running).toBeInstanceOf(Error);
+    // (a kept-alive connection is cut first; a new one is refused)
+    await expect(fetch(`${fake.url}/ping`).then(() => fetch(`${fake.url}/ping`))).rejects.toThrow();
+    await expect(fetch(`${fake.url}/ping`)).rejects.toMatchObject({ cause: { code: "ECONNREFUSED" } });
+    await fake.start();
+    expect(await getJson("/status")).toEqual({ status: "FAILED", progress: 0, message: "", busy: false });
+    expect((await fetch(`${fake.url}/download/model`)).status).toBe(404);
+  });
+
+  it("models keep what mesh_simplify_ratio leaves of the raw mesh, textured", async () => {
+    for (const [ratio, triangles] of [
+      ["0.95", 25_000],
+      ["0.9", 50_000],
+    ] as const) {
+      expect((await generate(form({ ...ARGS, mesh_simplify_ratio: ratio, image_base64: TINY_PNG_BASE64 }))).status).toBe(200);
+      const glb = new Uint8Array(await (await fetch(`${fake.url}/download/model`)).arrayBuffer());
+      expect(await validateAvatarModel(glb)).toMatchObject({ triangles });
+      expect(Buffer.from(glb).includes(Buffer.from('"images"'))).toBe(true);
+    }
+  });
+
   it("unknown routes are FastAPI's 404, wrong methods 405; supported operations are listed", async () => {
     for (const path of ["/health", "/generate_preview", "/download/preview/gaussian", "/status/abc"]) {
       const res = await fetch(`${fake.url}${path}`);
@@ -189,7 +254,7 @@ describe("fake TRELLIS: unkind parts", () => {
 
   it("is steered over /__control", async () => {
     const res = await fetch(`${fake.url}/__control`, { method: "POST", body: JSON.stringify({ fault: "fail" }) });
-    expect(await res.json()).toEqual({ jobMs: 20, fault: "fail", faultCount: null });
+    expect(await res.json()).toEqual({ jobMs: 20, interruptLagMs: 50, fault: "fail", faultCount: null });
     expect((await fetch(`${fake.url}/__control`, { method: "POST", body: JSON.stringify({ nope: 1 }) })).status).toBe(400);
   });
 });

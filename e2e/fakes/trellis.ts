@@ -28,12 +28,22 @@
 // - a client that disconnects does NOT stop the generation (only /interrupt does, → 499
 //   {"detail":"Generation cancelled by user"}, /status FAILED "Cancelled by user");
 // - a failed or cancelled generation deletes the previous model (/download/model → 404);
-// - fault "fail": the pipeline raises (500 {"detail": "<python error>"}, /status FAILED).
+// - fault "fail": the pipeline raises (500 {"detail": "<python error>"}, /status FAILED);
+// - fault "drop": the blocking request's connection is cut once the generation started (a proxy
+//   or the network), and the server stays busy with it until it is done: the client must follow
+//   it on /status (or /interrupt it), and a new generation meanwhile gets 503;
+// - a generation takes `jobMs`, read while it runs (a test can stretch it past a client's header
+//   timeout and end it when it likes), and answers nothing before it is done;
+// - `stop()` / `start()`: the process dies (port closed, generation and model gone) and comes back.
+// Models are textured meshes of ~500,000·(1 − mesh_simplify_ratio) triangles (25,000 at the
+// default 0.95), coloured from the image (e2e/fixtures/avatars.ts); textures are 256 px whatever
+// texture_size says, to keep the fake quick.
 //
 //   npx tsx e2e/fakes/trellis.ts --port 7960 [--job-ms 400]
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parseArgs } from "node:util";
-import { glbFromImage } from "../fixtures/avatars";
+import { createHash } from "node:crypto";
+import { buildTexturedGeneratorGlb, type Rgb } from "../fixtures/avatars";
 import { looksLikeImage, pythonB64decode } from "./hunyuan3d";
 import {
   FAULT_COUNT_ERROR,
@@ -46,21 +56,28 @@ import {
   patchBehaviour,
   sendJson,
   serveControl,
-  serveFake,
+  startHttpServer,
+  type RunningServer,
   takeFault,
 } from "./server-kit";
 
 export const TRELLIS_FAULTS = [
   "none",
   "fail", // the pipeline raises mid-generation: 500 {"detail": FAKE_TRELLIS_FAILURE}, /status FAILED
+  "drop", // the blocking request's connection is cut; the generation goes on (busy) to its end
 ] as const;
 export type TrellisFault = (typeof TRELLIS_FAULTS)[number];
 
 export type TrellisTaskStatus = "PROCESSING" | "PREVIEW_READY" | "COMPLETE" | "FAILED";
 
 export interface TrellisBehaviour {
-  /** How long a generation takes (half for the structure, half for the GLB). */
+  /** How long a generation takes (half for the structure, half for the GLB), read while it runs. */
   jobMs: number;
+  /**
+   * How long a generation goes on after /interrupt before it notices (cancel_event is checked
+   * between sampler steps and export stages; /ping says busy meanwhile), read while it runs.
+   */
+  interruptLagMs: number;
   fault: TrellisFault;
   faultCount: number | null;
 }
@@ -71,6 +88,9 @@ export interface TrellisStats {
   generationsFailed: number;
   generationsCancelled: number;
   rejectedBusy: number;
+  /** /ping and /interrupt requests received. */
+  pings: number;
+  interrupts: number;
   /** Clients that left while their generation went on. */
   clientsGone: number;
 }
@@ -79,12 +99,17 @@ export interface FakeTrellisOptions {
   port?: number;
   host?: string;
   jobMs?: number;
+  interruptLagMs?: number;
 }
 
 export interface FakeTrellis {
   url: string;
   port: number;
   close(): Promise<void>;
+  /** The process dies: the port is closed (connections refused), the generation and model are gone. */
+  stop(): Promise<void>;
+  /** Listens again on the same port (after `stop`), as freshly started. */
+  start(): Promise<void>;
   setBehaviour(patch: Partial<TrellisBehaviour>): TrellisBehaviour;
   /** Back to the start options; forgets the last generation, its model, requests and counters. */
   reset(): void;
@@ -95,6 +120,9 @@ export interface FakeTrellis {
 }
 
 export const DEFAULT_TRELLIS_JOB_MS = 400;
+export const DEFAULT_TRELLIS_INTERRUPT_LAG_MS = 50;
+/** Triangles of a generated mesh before `mesh_simplify_ratio` removes its share. */
+export const TRELLIS_RAW_TRIANGLES = 500_000;
 export const TRELLIS_BUSY = "Server is busy with another generation";
 export const FAKE_TRELLIS_FAILURE = "CUDA out of memory. Tried to allocate 2.00 GiB (fake)";
 const MAX_RECORDED_REQUESTS = 200;
@@ -245,6 +273,7 @@ class TrellisFake {
   private current = { status: "FAILED" as TrellisTaskStatus, progress: 0, message: "" };
   private busy = false;
   private cancelRequested = false;
+  private cancelRequestedAt = 0;
   private model: Uint8Array | null = null;
   private epoch = 0;
 
@@ -261,10 +290,15 @@ class TrellisFake {
     this.behaviour = { ...this.initial };
     this.requests.length = 0;
     Object.assign(this.stats, emptyStats());
+    this.forget();
+  }
+
+  /** As freshly started: no generation, no model (a generation still running ends, unanswered or 499). */
+  forget(): void {
     this.current = { status: "FAILED", progress: 0, message: "" };
     this.model = null;
     this.busy = false;
-    this.cancelRequested = true; // a generation still running ends as cancelled
+    this.cancelRequested = true;
     this.epoch += 1;
   }
 
@@ -275,14 +309,17 @@ class TrellisFake {
     if (!methods.includes(req.method ?? "GET")) return sendJson(res, 405, { detail: "Method Not Allowed" });
     switch (`${req.method} ${path}`) {
       case "GET /ping":
+        this.stats.pings += 1;
         return sendJson(res, 200, { status: "running", message: "Trellis API is operational", busy: this.busy });
       case "GET /status":
         return sendJson(res, 200, { ...this.current, busy: this.busy });
       case "GET /info/supported_operations":
         return sendJson(res, 200, ["make_meshes_and_tex"]);
       case "POST /interrupt":
+        this.stats.interrupts += 1;
         if (!this.busy) return sendJson(res, 200, { status: "no_generation_in_progress" });
         this.cancelRequested = true;
+        this.cancelRequestedAt = Date.now();
         return sendJson(res, 200, { status: "interrupt_requested" });
       case "GET /download/model":
         if (!this.model) return sendJson(res, 404, { detail: "Mesh not found" });
@@ -321,7 +358,7 @@ class TrellisFake {
       if (hasBase64) return imageFromBase64(imageBase64);
       return imageFromFile(Buffer.from(await (file as Blob).arrayBuffer()));
     });
-    sendJson(res, result.status, result.body);
+    if (!res.destroyed) sendJson(res, result.status, result.body);
   }
 
   /** The UI panel's route: every error, the busy one included, becomes a 500 with its text. */
@@ -374,15 +411,17 @@ class TrellisFake {
     });
     const { fault, next } = takeFault(this.behaviour);
     this.behaviour = next;
+    const started = Date.now();
     try {
       const image = await getImage();
       this.update("PROCESSING", 10, "Generating 3D structure...");
-      await this.step(epoch, this.behaviour.jobMs / 2);
+      if (fault === "drop") res.destroy();
+      await this.step(epoch, started, 0.5);
       if (fault === "fail") throw new Error(FAKE_TRELLIS_FAILURE);
       this.update("PROCESSING", 50, "3D structure generated");
       this.update("PROCESSING", 70, "Generating GLB file...");
-      const glb = await glbFromImage(image, { subdivisions: Math.max(1, Math.round(args.texture_size / 1024)) });
-      await this.step(epoch, this.behaviour.jobMs / 2);
+      const glb = await texturedMesh(image, args.mesh_simplify_ratio);
+      await this.step(epoch, started, 1);
       if (epoch !== this.epoch) throw new Cancelled();
       this.model = glb;
       this.update("COMPLETE", 100, "Generation complete");
@@ -412,12 +451,16 @@ class TrellisFake {
     this.current = { status, progress, message };
   }
 
-  /** Pipeline work that checks cancel_event as it goes (every ~10 ms). */
-  private async step(epoch: number, ms: number): Promise<void> {
-    const end = Date.now() + ms;
+  /**
+   * Pipeline work that checks cancel_event as it goes (every ~10 ms), until `share` of the
+   * generation's time since `started` is spent. The time is read as it goes: a test may stretch
+   * or end the generation under way.
+   */
+  private async step(epoch: number, started: number, share: number): Promise<void> {
     for (;;) {
-      if (this.cancelRequested || epoch !== this.epoch) throw new Cancelled();
-      const left = end - Date.now();
+      if (epoch !== this.epoch) throw new Cancelled();
+      if (this.cancelRequested && Date.now() - this.cancelRequestedAt >= this.behaviour.interruptLagMs) throw new Cancelled();
+      const left = started + this.behaviour.jobMs * share - Date.now();
       if (left <= 0) return;
       await new Promise((resolve) => setTimeout(resolve, Math.min(10, left)));
     }
@@ -441,19 +484,32 @@ class TrellisFake {
   }
 }
 
+/** The GLB a generation writes: textured, with what mesh_simplify_ratio leaves of the raw mesh. */
+function texturedMesh(image: Uint8Array, simplifyRatio: number): Promise<Uint8Array> {
+  const ratio = simplifyRatio > 0.999 ? simplifyRatio / 100 : simplifyRatio;
+  const triangles = Math.max(1_000, Math.round(TRELLIS_RAW_TRIANGLES * (1 - Math.min(1, ratio))));
+  const digest = createHash("sha256").update(image).digest();
+  const colour: Rgb = [digest[0] ?? 0, digest[1] ?? 0, digest[2] ?? 0];
+  return buildTexturedGeneratorGlb({ triangles, colour });
+}
+
 function emptyStats(): TrellisStats {
-  return { generationsStarted: 0, generationsCompleted: 0, generationsFailed: 0, generationsCancelled: 0, rejectedBusy: 0, clientsGone: 0 };
+  return { generationsStarted: 0, generationsCompleted: 0, generationsFailed: 0, generationsCancelled: 0, rejectedBusy: 0, clientsGone: 0, pings: 0, interrupts: 0 };
 }
 
 function parseBehaviourPatch(body: unknown): Partial<TrellisBehaviour> | string {
   if (!isRecord(body)) return "body must be a JSON object";
-  const allowed = ["jobMs", "fault", "faultCount"];
+  const allowed = ["jobMs", "interruptLagMs", "fault", "faultCount"];
   const unknownKey = Object.keys(body).find((key) => !allowed.includes(key));
   if (unknownKey) return `unknown key "${unknownKey}" (allowed: ${allowed.join(", ")})`;
   const patch: Partial<TrellisBehaviour> = {};
   if (body.jobMs !== undefined) {
     if (typeof body.jobMs !== "number" || !Number.isInteger(body.jobMs) || body.jobMs < 0) return "jobMs must be an integer >= 0";
     patch.jobMs = body.jobMs;
+  }
+  if (body.interruptLagMs !== undefined) {
+    if (typeof body.interruptLagMs !== "number" || !Number.isInteger(body.interruptLagMs) || body.interruptLagMs < 0) return "interruptLagMs must be an integer >= 0";
+    patch.interruptLagMs = body.interruptLagMs;
   }
   if (body.fault !== undefined) {
     const known = TRELLIS_FAULTS.find((name) => name === body.fault);
@@ -468,10 +524,42 @@ function parseBehaviourPatch(body: unknown): Partial<TrellisBehaviour> | string 
 }
 
 export async function startFakeTrellis(opts: FakeTrellisOptions = {}): Promise<FakeTrellis> {
-  const fake = new TrellisFake({ jobMs: opts.jobMs ?? DEFAULT_TRELLIS_JOB_MS, fault: "none", faultCount: null });
-  const served = await serveFake(fake, opts.port, opts.host);
-  return Object.defineProperty(served, "stats", { get: () => ({ ...fake.stats }), enumerable: true }) as typeof served & {
-    readonly stats: TrellisStats;
+  const fake = new TrellisFake({
+    jobMs: opts.jobMs ?? DEFAULT_TRELLIS_JOB_MS,
+    interruptLagMs: opts.interruptLagMs ?? DEFAULT_TRELLIS_INTERRUPT_LAG_MS,
+    fault: "none",
+    faultCount: null,
+  });
+  const host = opts.host ?? "127.0.0.1";
+  let server: RunningServer | null = await startHttpServer(fake.handle, opts.port ?? 0, host);
+  const { url, port } = server;
+  return {
+    url,
+    port,
+    close: async () => {
+      await server?.close();
+      server = null;
+    },
+    stop: async () => {
+      const running = server;
+      server = null;
+      fake.forget();
+      await running?.close();
+    },
+    start: async () => {
+      server ??= await startHttpServer(fake.handle, port, host);
+    },
+    setBehaviour: (patch) => fake.setBehaviour(patch),
+    reset: () => fake.reset(),
+    get behaviour() {
+      return fake.behaviour;
+    },
+    get requests() {
+      return fake.requests;
+    },
+    get stats() {
+      return { ...fake.stats };
+    },
   };
 }
 

@@ -542,7 +542,7 @@ export const en = {
   "error.avatar_failed": "The 3D generation server could not make an avatar from this image. Try another image.",
   "error.avatar_timeout": "The 3D generation server stopped responding, so the job was ended. Try again.",
   "error.avatar_invalid_model": "The generated model was incomplete or too large, so it was not used. Try again.",
-  "error.avatar_interrupted": "The generation was interrupted when the app restarted. Try again.",
+  "error.avatar_interrupted": "The generation was interrupted: the app or the 3D server restarted. Try again.",
   "error.avatar_too_many_jobs": "At most {max} avatar generations can run at once. Wait for one to finish.",
   "avatar.step.queued": "Waiting in line",
   "avatar.step.waiting_for_server": "Waiting for the 3D server",
@@ -570,6 +570,7 @@ export const en = {
   "avatar.removeTitle": "Remove the 3D avatar?",
   "avatar.removeBody": "The character goes back to its portrait. You can upload or generate another later.",
   "avatar.progress": "Generation progress",
+  "avatar.reduced": "Simplified to fit: reduced from {from} to {to} triangles.",
   // Bring your own avatar (issue 12): why an uploaded or generated 3D model was refused.
   "error.reason.avatar_too_large": "The model file is larger than {mb} MB.",
   "error.reason.avatar_not_glb": "Models must be VRM or binary glTF (.glb) files.",

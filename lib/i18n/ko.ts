@@ -543,7 +543,7 @@ export const ko: Record<MessageKey, string> = {
   "error.avatar_failed": "3D 생성 서버가 이 이미지로 아바타를 만들지 못했어요. 다른 이미지로 시도해 주세요.",
   "error.avatar_timeout": "3D 생성 서버의 응답이 멈춰서 작업을 끝냈어요. 다시 시도해 주세요.",
   "error.avatar_invalid_model": "생성된 모델이 불완전하거나 너무 커서 쓰지 않았어요. 다시 시도해 주세요.",
-  "error.avatar_interrupted": "앱이 다시 시작되면서 생성이 중단됐어요. 다시 시도해 주세요.",
+  "error.avatar_interrupted": "앱이나 3D 서버가 다시 시작되면서 생성이 중단됐어요. 다시 시도해 주세요.",
   "error.avatar_too_many_jobs": "아바타 생성은 한 번에 {max}개까지 할 수 있어요. 진행 중인 작업이 끝날 때까지 기다려 주세요.",
   "avatar.step.queued": "차례를 기다리는 중",
   "avatar.step.waiting_for_server": "3D 서버를 기다리는 중",
@@ -571,6 +571,7 @@ export const ko: Record<MessageKey, string> = {
   "avatar.removeTitle": "3D 아바타를 삭제할까요?",
   "avatar.removeBody": "캐릭터는 다시 초상화로 보여요. 나중에 다시 올리거나 생성할 수 있어요.",
   "avatar.progress": "생성 진행률",
+  "avatar.reduced": "용량에 맞게 단순화했어요: 삼각형 {from}개를 {to}개로 줄였어요.",
   // Bring your own avatar (issue 12): why an uploaded or generated 3D model was refused.
   "error.reason.avatar_too_large": "모델 파일이 {mb}MB보다 커요.",
   "error.reason.avatar_not_glb": "모델은 VRM 또는 바이너리 glTF(.glb) 파일만 쓸 수 있어요.",

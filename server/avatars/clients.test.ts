@@ -50,6 +50,38 @@ describe("the Hunyuan3D-2 client", () => {
     expect(done.state === "completed" && done.model!.length).toBeGreaterThan(0);
   });
 
+  it("asks for the server's own defaults (octree 128, turbo's 5 steps, guidance 5); face_count only with a texture", async () => {
+    hunyuan.reset();
+    const image = await makeImage("png", 32, 32);
+    await hunyuan3dGenerator(hunyuan.url).start(image, {});
+    await hunyuan3dGenerator(hunyuan.url, { texture: true }).start(image, {});
+    await hunyuan3dGenerator(hunyuan.url).start(image, { steps: 30, guidance: 7, seed: 9, faceCount: 10_000 });
+    const [plain, textured, asked] = hunyuan.requests as Record<string, unknown>[];
+    expect(plain).toEqual({ image: image.toString("base64"), seed: 1234, octree_resolution: 128, num_inference_steps: 5, guidance_scale: 5, texture: false, type: "glb" });
+    expect(textured).toMatchObject({ texture: true, face_count: 40_000 });
+    expect(asked).toMatchObject({ seed: 9, num_inference_steps: 30, guidance_scale: 7, octree_resolution: 128 });
+    expect(asked).not.toHaveProperty("face_count");
+  });
+
+  it("says a job is lost once the server was seen down and then answers 'processing' for it (a restart)", async () => {
+    hunyuan.reset();
+    hunyuan.setBehaviour({ jobMs: 3_600_000 });
+    const generator = hunyuan3dGenerator(hunyuan.url);
+    const { remoteId } = await generator.start(await makeImage("png", 32, 32), {});
+    expect(await generator.poll(remoteId)).toMatchObject({ state: "running" });
+    expect(await generator.settled(remoteId)).toBe(false);
+    await hunyuan.stop();
+    await expect(generator.poll(remoteId)).rejects.toMatchObject({ code: "avatar_unreachable", unreachable: "down" });
+    await hunyuan.start();
+    expect(await generator.poll(remoteId)).toEqual({ state: "lost" });
+    // A job sent after the restart is not lost.
+    const after = await generator.start(await makeImage("png", 32, 32), {});
+    expect(await generator.poll(after.remoteId)).toMatchObject({ state: "running" });
+    hunyuan.setBehaviour({ jobMs: 0 });
+    expect(await pollUntilDone(generator, after.remoteId)).toMatchObject({ state: "completed" });
+    expect(await generator.settled(after.remoteId)).toBe(true);
+  });
+
   it("probes without starting any work", async () => {
     hunyuan.reset();
     expect(await hunyuan3dGenerator(hunyuan.url).probe()).toEqual({ ok: true, busy: false });
@@ -65,9 +97,37 @@ describe("the TRELLIS client", () => {
     const { remoteId } = await generator.start(await makeImage("png", 32, 32), { seed: 5 });
     expect((await generator.poll(remoteId)).state).toBe("running");
     expect(await pollUntilDone(generator, remoteId)).toEqual({ state: "completed" });
-    expect(trellis.requests[0]).toMatchObject({ seed: "5", output_format: "glb" });
+    // Only what was asked: the server's form defaults do the rest.
+    expect(trellis.requests[0]).toEqual({ file: { filename: "image.png", size: expect.any(Number), type: "image/png" }, seed: "5", output_format: "glb" });
     const model = await generator.fetchResult(remoteId);
     expect(Buffer.from(model.subarray(0, 4)).toString("latin1")).toBe("glTF");
+  });
+
+  it("maps steps, guidance and a face budget onto both samplers and mesh_simplify_ratio when asked", async () => {
+    trellis.reset();
+    const generator = trellisGenerator(trellis.url);
+    const { remoteId } = await generator.start(await makeImage("png", 32, 32), { steps: 20, guidance: 4, faceCount: 100_000 });
+    await pollUntilDone(generator, remoteId);
+    expect(trellis.requests[0]).toMatchObject({
+      ss_sampling_steps: "20",
+      slat_sampling_steps: "20",
+      ss_guidance_strength: "4",
+      slat_guidance_strength: "4",
+      mesh_simplify_ratio: "0.9",
+    });
+  });
+
+  it("is settled only once /ping says it is not busy", async () => {
+    trellis.reset();
+    trellis.setBehaviour({ jobMs: 3_600_000 });
+    const generator = trellisGenerator(trellis.url);
+    const { remoteId } = await generator.start(await makeImage("png", 32, 32), {});
+    for (let i = 0; i < 100 && !(await generator.probe()).busy; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await generator.settled(remoteId)).toBe(false);
+    await generator.cancel(remoteId);
+    for (let i = 0; i < 100 && !(await generator.settled(remoteId)); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await generator.settled(remoteId)).toBe(true);
+    expect(trellis.stats.interrupts).toBe(1);
   });
 
   it("says busy while another generation runs, and a job it does not know is lost", async () => {

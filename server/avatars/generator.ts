@@ -48,6 +48,13 @@ export interface Generator {
   fetchResult(remoteId: string): Promise<Uint8Array>;
   /** Stops the job where the protocol allows it (TRELLIS: /interrupt; Hunyuan3D has no way). */
   cancel(remoteId: string): Promise<void>;
+  /**
+   * After a job ended without its result (cancelled, timed out, failed): whether the server has
+   * stopped working on it, so it may take the next job. Hunyuan3D: the uid's thread ended (its
+   * file exists) or the server restarted since (the thread died with it); TRELLIS: /ping says
+   * not busy. Throws GeneratorError when the server cannot be reached.
+   */
+  settled(remoteId: string): Promise<boolean>;
   /** Whether the server answers (and is free), without starting any work. */
   probe(): Promise<{ ok: boolean; busy: boolean }>;
 }
@@ -60,12 +67,30 @@ export class GeneratorBusy extends Error {
   }
 }
 
+/**
+ * How a server could not be reached: "down" when nothing listens or the connection broke (the
+ * process is gone or restarting: a live uvicorn never refuses), "silent" when it did not answer
+ * in time (busy, or a blocked event loop: Hunyuan3D's /generate holds its loop for a whole job).
+ */
+export type Unreachable = "down" | "silent";
+
 /** A generator failed the job, or could not be reached: `code` is what the user is told. */
 export class GeneratorError extends Error {
-  constructor(readonly code: GeneratorErrorCode) {
+  constructor(
+    readonly code: GeneratorErrorCode,
+    readonly unreachable: Unreachable | null = null,
+  ) {
     super(`3D generation failed (${code}).`);
     this.name = "GeneratorError";
   }
+}
+
+const CONNECTION_LOST = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+
+/** Whether a failed fetch means the server is down (see Unreachable), from undici's error codes. */
+export function unreachableKind(error: unknown): Unreachable {
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return typeof cause?.code === "string" && CONNECTION_LOST.has(cause.code) ? "down" : "silent";
 }
 
 /**
@@ -77,13 +102,16 @@ export function estimateProgress(elapsedMs: number, expectedMs: number, cap = 0.
   return cap * (1 - Math.exp(-elapsedMs / expectedMs));
 }
 
-/** A fetch with a time limit of its own, failing as "unreachable" (never with the server's text). */
-export async function fetchWithin(url: string, init: RequestInit & { timeoutMs: number }): Promise<Response> {
-  const { timeoutMs, ...rest } = init;
+/**
+ * A fetch with a time limit of its own, failing as "unreachable" (never with the server's text).
+ * `fetch` replaces the global one (a long request's own dispatcher: server/http/long-fetch.ts).
+ */
+export async function fetchWithin(url: string, init: RequestInit & { timeoutMs: number; fetch?: typeof fetch }): Promise<Response> {
+  const { timeoutMs, fetch: fetcher = fetch, ...rest } = init;
   try {
-    return await fetch(url, { ...rest, signal: AbortSignal.timeout(timeoutMs) });
-  } catch {
-    throw new GeneratorError("avatar_unreachable");
+    return await fetcher(url, { ...rest, signal: rest.signal ? AbortSignal.any([rest.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    throw new GeneratorError("avatar_unreachable", unreachableKind(error));
   }
 }
 

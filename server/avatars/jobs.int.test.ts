@@ -1,14 +1,25 @@
-import { eq, inArray, sql } from "drizzle-orm";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startFakeHunyuan3d, type FakeHunyuan3d } from "@/e2e/fakes/hunyuan3d";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { Agent, getGlobalDispatcher, setGlobalDispatcher } from "undici";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { rawTriangles, startFakeHunyuan3d, type FakeHunyuan3d } from "@/e2e/fakes/hunyuan3d";
 import { startFakeTrellis, type FakeTrellis } from "@/e2e/fakes/trellis";
 import { isolatedDatabase } from "@/e2e/support/isolated-db";
 import { callersOn } from "@/e2e/support/test-caller";
 import { avatarJobs, avatarModels, characters, images, users } from "@/server/db/schema";
+import { preparePortrait } from "@/server/images/process";
 import { makeImage } from "@/server/images/test-images";
-import { validateAvatarModel } from "./gltf";
-import type { AvatarProtocol } from "./generator";
+import { avatarError, validateAvatarModel } from "./gltf";
+import type { AvatarProtocol, Generator } from "./generator";
+import { hunyuan3dGenerator } from "./hunyuan3d";
 import { AvatarJobEngine, avatarConfigFromEnv, cancelJob, jobOf, requestGeneration, viewOf, type AvatarEngineConfig } from "./jobs";
+
+// Counts decodes of uploaded images (avatars.generate must check its limits before decoding).
+vi.mock("@/server/images/process", async (importOriginal) => {
+  const original = await importOriginal<typeof import("@/server/images/process")>();
+  return { ...original, preparePortrait: vi.fn(original.preparePortrait) };
+});
 
 // The router's configuration (env): generation on, pointing at nothing — jobs made through the
 // API are driven by the engines each test starts, against the fakes.
@@ -26,8 +37,10 @@ beforeAll(async () => {
 }, 60_000);
 afterEach(async () => {
   await Promise.all(engines.splice(0).map((e) => e.stop()));
-  // Nothing left open for the next test's servers.
+  // Nothing left open or held for the next test's servers.
   await isolated.db.update(avatarJobs).set({ status: "cancelled" }).where(inArray(avatarJobs.status, ["queued", "running"]));
+  await isolated.db.update(avatarJobs).set({ serverHeldUntil: null }).where(isNotNull(avatarJobs.serverHeldUntil));
+  await Promise.all([hunyuan.start(), trellis.start()]); // after a test that stopped one
   hunyuan.reset();
   trellis.reset();
 });
@@ -44,6 +57,9 @@ function configFor(protocol: AvatarProtocol, overrides: Partial<AvatarEngineConf
     servers: [protocol === "hunyuan3d" ? hunyuan.url : trellis.url],
     protocol,
     timeoutMs: 5_000,
+    unreachableMs: 5_000,
+    holdMs: 30_000,
+    generateTimeoutMs: 60_000,
     leaseMs: 1_000,
     pollMs: 25,
     expectedMs: 300,
@@ -164,16 +180,57 @@ describe("avatar generation jobs", () => {
     await expect(validateAvatarModel(new Uint8Array(model!.bytes))).resolves.toBeTruthy();
   });
 
-  it("a model that never validates fails with avatar_invalid_model", async () => {
+  it("a model that stays incomplete is fetched again a few times, then fails with avatar_invalid_model", async () => {
     const user = await newUser();
     const character = await characterWithPortrait(user.id);
+    let fits = 0;
     const config = configFor("hunyuan3d", {
-      validate: () => Promise.reject(new Error("truncated")),
+      fit: () => {
+        fits += 1;
+        return Promise.reject(avatarError("avatar_truncated"));
+      },
       invalidRetries: 2,
     });
     const { jobId } = await requestGeneration(db(), user.id, { characterId: character.id }, config);
     await startEngine(config);
     expect(await finished(jobId)).toMatchObject({ status: "failed", errorCode: "avatar_invalid_model", resultModelId: null });
+    expect(fits).toBe(3);
+  });
+
+  for (const protocol of ["hunyuan3d", "trellis"] as const) {
+    it(`${protocol}: a whole model that cannot be made to fit fails at once, without fetching it again`, async () => {
+      const user = await newUser();
+      const character = await characterWithPortrait(user.id);
+      let fits = 0;
+      const config = configFor(protocol, {
+        fit: () => {
+          fits += 1;
+          return Promise.reject(avatarError("avatar_too_many_triangles", { max: 1_000 }));
+        },
+      });
+      const { jobId } = await requestGeneration(db(), user.id, { characterId: character.id }, config);
+      await startEngine(config);
+      expect(await finished(jobId)).toMatchObject({ status: "failed", errorCode: "avatar_invalid_model" });
+      expect(fits).toBe(1);
+    });
+  }
+
+  it("hunyuan3d: a raw heavy mesh is simplified to the triangle limit, and the job says from how many", async () => {
+    const user = await newUser();
+    const character = await characterWithPortrait(user.id);
+    const config = configFor("hunyuan3d", { limits: { maxTriangles: 50_000 } });
+    const { jobId } = await requestGeneration(db(), user.id, { characterId: character.id }, config);
+    await startEngine(config);
+    const done = await finished(jobId);
+    expect(done).toMatchObject({ status: "completed", reduction: { fromTriangles: rawTriangles(128) } });
+    expect(done.reduction!.toTriangles).toBeLessThanOrEqual(50_000);
+    const [model] = await db().select().from(avatarModels).where(eq(avatarModels.id, done.resultModelId!));
+    const stored = await validateAvatarModel(new Uint8Array(model!.bytes), { maxTriangles: 50_000 });
+    expect(stored.triangles).toBe(done.reduction!.toTriangles);
+    expect(viewOf(done).reduction).toEqual(done.reduction);
+    // The server's defaults were asked for (octree 128, turbo's 5 steps), not more.
+    expect(hunyuan.requests[0]).toMatchObject({ octree_resolution: 128, num_inference_steps: 5, guidance_scale: 5, texture: false });
+    expect(hunyuan.requests[0]).not.toHaveProperty("face_count");
   });
 
   it("trellis: a failing pipeline fails the job with a code, never the server's text", async () => {
@@ -321,6 +378,183 @@ describe("avatar generation jobs", () => {
     await expect(requestGeneration(db(), user.id, { characterId: character.id }, configFor("hunyuan3d", { servers: [] }))).rejects.toMatchObject({
       code: "avatar_generation_off",
     });
+  });
+});
+
+/** Two users, each with a character, for a job that runs and one that waits behind it. */
+async function twoUsers() {
+  const [first, second] = [await newUser("먼저"), await newUser("나중")];
+  return { first, second, firstCharacter: await characterWithPortrait(first.id), secondCharacter: await characterWithPortrait(second.id) };
+}
+
+/** `generator` with its failed polls counted. */
+function countingFailures(generator: Generator) {
+  const counted = { failedPolls: 0 };
+  const wrapped: Generator = {
+    ...generator,
+    poll: (remoteId) =>
+      generator.poll(remoteId).catch((error: unknown) => {
+        counted.failedPolls += 1;
+        throw error;
+      }),
+  };
+  return Object.assign(counted, { generator: wrapped });
+}
+
+describe("the forge against the real servers", () => {
+  for (const ending of ["cancel", "timeout"] as const) {
+    it(`hunyuan3d: after a ${ending}, the job holds its server until the server's thread ends; the next job starts only then`, async () => {
+      hunyuan.setBehaviour({ jobMs: 3_600_000 }); // until the test ends it
+      const { first, second, firstCharacter, secondCharacter } = await twoUsers();
+      const config = configFor("hunyuan3d", ending === "timeout" ? { timeoutMs: 300 } : {});
+      const running = await requestGeneration(db(), first.id, { characterId: firstCharacter.id }, config);
+      await startEngine(config);
+      await until(() => job(running.jobId), (j) => j.remoteId !== null, "the job to be sent");
+      const waiting = await requestGeneration(db(), second.id, { characterId: secondCharacter.id }, config);
+      if (ending === "cancel") await cancelJob(db(), first.id, running.jobId);
+      const ended = await finished(running.jobId);
+      expect(ended.status).toBe(ending === "cancel" ? "cancelled" : "failed");
+      expect(ended.serverHeldUntil).not.toBeNull();
+
+      // The driver keeps asking about the uid while the thread runs; nothing else is sent.
+      const polls = hunyuan.stats.statusPolls;
+      await until(async () => hunyuan.stats.statusPolls, (n) => n >= polls + 5, "the held uid to be polled");
+      expect(hunyuan.stats).toMatchObject({ jobsStarted: 1, runningJobs: 1 });
+      expect(await job(waiting.jobId)).toMatchObject({ status: "queued", startedAt: null });
+
+      hunyuan.setBehaviour({ jobMs: 0 }); // the thread ends
+      expect(await finished(waiting.jobId)).toMatchObject({ status: "completed" });
+      expect(hunyuan.stats.maxConcurrentJobs).toBe(1);
+      expect(await job(running.jobId)).toMatchObject({ status: ended.status, serverHeldUntil: null, resultModelId: null });
+    });
+  }
+
+  it("hunyuan3d: a held server is let go when the hold runs out (a dead instance's hold ends by itself)", async () => {
+    hunyuan.setBehaviour({ jobMs: 3_600_000 });
+    const { first, second, firstCharacter, secondCharacter } = await twoUsers();
+    const config = configFor("hunyuan3d");
+    const running = await requestGeneration(db(), first.id, { characterId: firstCharacter.id }, config);
+    const engine = await startEngine(config);
+    await until(() => job(running.jobId), (j) => j.remoteId !== null, "the job to be sent");
+    await engine.stop(); // the instance dies, then the job is cancelled: nobody watches its thread
+    await cancelJob(db(), first.id, running.jobId, { holdMs: 60_000 });
+    const waiting = await requestGeneration(db(), second.id, { characterId: secondCharacter.id }, config);
+    const other = await startEngine(config);
+    await other.tick();
+    expect(await job(waiting.jobId)).toMatchObject({ status: "queued", startedAt: null });
+    await db().update(avatarJobs).set({ serverHeldUntil: sql`now() - interval '1 second'` }).where(eq(avatarJobs.id, running.jobId));
+    hunyuan.setBehaviour({ jobMs: 100 });
+    expect(await finished(waiting.jobId)).toMatchObject({ status: "completed" });
+  });
+
+  it("trellis: a generation that outlasts the default dispatcher's header timeout completes on the long one", async () => {
+    // Node's fetch waits 300 s for headers; here its default dispatcher waits 500 ms.
+    const original = getGlobalDispatcher();
+    const shortened = new Agent({ headersTimeout: 500 });
+    setGlobalDispatcher(shortened);
+    // A server that never answers, asked after the generation started: once the default
+    // dispatcher has given up on it, the generation has waited longer than that timeout too.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      trellis.setBehaviour({ jobMs: 3_600_000 });
+      const user = await newUser();
+      const character = await characterWithPortrait(user.id);
+      const config = configFor("trellis", { timeoutMs: 600_000, unreachableMs: 600_000 });
+      const { jobId } = await requestGeneration(db(), user.id, { characterId: character.id }, config);
+      await startEngine(config);
+      await until(async () => trellis.stats.generationsStarted, (n) => n === 1, "the generation to start");
+      const witness = await fetch(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/`).catch((error: unknown) => error);
+      expect(witness).toMatchObject({ cause: { code: "UND_ERR_HEADERS_TIMEOUT" } });
+
+      trellis.setBehaviour({ jobMs: 0 }); // the generation ends now
+      expect(await finished(jobId)).toMatchObject({ status: "completed" });
+      // The blocking request itself waited for the answer (it was not lost and then followed).
+      expect(trellis.stats).toMatchObject({ clientsGone: 0, generationsCompleted: 1 });
+    } finally {
+      setGlobalDispatcher(original);
+      await shortened.close();
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+
+  it("trellis: a cancel sends /interrupt, and the next job waits until /ping says the server is free", async () => {
+    trellis.setBehaviour({ jobMs: 3_600_000, interruptLagMs: 3_600_000 });
+    const { first, second, firstCharacter, secondCharacter } = await twoUsers();
+    const config = configFor("trellis");
+    const running = await requestGeneration(db(), first.id, { characterId: firstCharacter.id }, config);
+    await startEngine(config);
+    await until(() => job(running.jobId), (j) => j.currentStep === "generating", "the job to run");
+    const waiting = await requestGeneration(db(), second.id, { characterId: secondCharacter.id }, config);
+    await cancelJob(db(), first.id, running.jobId);
+    await until(async () => trellis.stats.interrupts, (n) => n === 1, "the interrupt");
+    const pings = trellis.stats.pings;
+    await until(async () => trellis.stats.pings, (n) => n >= pings + 5, "the server to be asked whether it is free");
+    expect(await job(waiting.jobId)).toMatchObject({ status: "queued", startedAt: null, currentStep: "queued" });
+
+    trellis.setBehaviour({ interruptLagMs: 0, jobMs: 100 }); // the generation notices the interrupt
+    expect(await finished(waiting.jobId)).toMatchObject({ status: "completed" });
+    expect(trellis.stats).toMatchObject({ generationsCancelled: 1, generationsCompleted: 1, rejectedBusy: 0 });
+  });
+
+  it("trellis: after a lost connection the job follows the generation still running there and gets its model", async () => {
+    trellis.setBehaviour({ jobMs: 600, fault: "drop", faultCount: 1 });
+    const { first, second, firstCharacter, secondCharacter } = await twoUsers();
+    const config = configFor("trellis");
+    const running = await requestGeneration(db(), first.id, { characterId: firstCharacter.id }, config);
+    const next = await requestGeneration(db(), second.id, { characterId: secondCharacter.id }, config);
+    await startEngine(config);
+    expect(await finished(running.jobId)).toMatchObject({ status: "completed" });
+    expect(await finished(next.jobId)).toMatchObject({ status: "completed" });
+    expect(trellis.stats).toMatchObject({ clientsGone: 1, generationsStarted: 2, generationsCompleted: 2, rejectedBusy: 0 });
+  });
+
+  for (const protocol of ["hunyuan3d", "trellis"] as const) {
+    it(`${protocol}: a server that dies mid-job ends it as avatar_unreachable within the short bound, not the silence limit`, async () => {
+      const fake = protocol === "hunyuan3d" ? hunyuan : trellis;
+      fake.setBehaviour({ jobMs: 3_600_000 });
+      const user = await newUser();
+      const character = await characterWithPortrait(user.id);
+      const config = configFor(protocol, { timeoutMs: 3_600_000, unreachableMs: 300 });
+      const { jobId } = await requestGeneration(db(), user.id, { characterId: character.id }, config);
+      await startEngine(config);
+      await until(() => job(jobId), (j) => j.currentStep === "generating", "the job to run");
+      await fake.stop();
+      const done = await finished(jobId);
+      expect(done).toMatchObject({ status: "failed", errorCode: "avatar_unreachable" });
+      expect(done.progress).toBeLessThan(1);
+    });
+  }
+
+  it("hunyuan3d: a server that restarted and lost the job ends it as avatar_interrupted; the progress stops", async () => {
+    hunyuan.setBehaviour({ jobMs: 3_600_000 });
+    const user = await newUser();
+    const character = await characterWithPortrait(user.id);
+    const counting = countingFailures(hunyuan3dGenerator(hunyuan.url));
+    const config = configFor("hunyuan3d", { timeoutMs: 3_600_000, unreachableMs: 3_600_000, generatorFor: () => counting.generator });
+    const { jobId } = await requestGeneration(db(), user.id, { characterId: character.id }, config);
+    await startEngine(config);
+    await until(() => job(jobId), (j) => j.remoteId !== null, "the job to be sent");
+    await hunyuan.stop();
+    await until(async () => counting.failedPolls, (n) => n >= 1, "a poll to find the server down");
+    await hunyuan.start(); // back, knowing no uid: "processing" for ever
+    const done = await finished(jobId);
+    expect(done).toMatchObject({ status: "failed", errorCode: "avatar_interrupted", serverHeldUntil: null });
+    expect(done.progress).toBeLessThan(1);
+  });
+
+  it("avatars.generate checks the limits before it decodes the image", async () => {
+    const user = await newUser();
+    const character = await characterWithPortrait(user.id);
+    const config = configFor("hunyuan3d");
+    await requestGeneration(db(), user.id, { characterId: character.id }, config);
+    await requestGeneration(db(), user.id, { characterId: character.id }, config);
+    vi.mocked(preparePortrait).mockClear();
+    // Not an image at all: decoding it would fail with another error.
+    const imageBase64 = Buffer.from("not an image, but it would be decoded first").toString("base64");
+    await expect(requestGeneration(db(), user.id, { characterId: character.id, imageBase64 }, config)).rejects.toMatchObject({ code: "avatar_too_many_jobs" });
+    expect(preparePortrait).not.toHaveBeenCalled();
   });
 });
 

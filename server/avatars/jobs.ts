@@ -10,8 +10,8 @@ import { DomainError, notFound } from "@/server/errors";
 import { preparePortrait } from "@/server/images/process";
 import { budgets } from "@/server/limits/budgets";
 import { consume } from "@/server/limits/rate-limit";
-import { estimateProgress, GeneratorBusy, GeneratorError, type AvatarProtocol, type GenerateOptions, type Generator } from "./generator";
-import { validateAvatarModel, type ValidatedAvatarModel } from "./gltf";
+import { estimateProgress, GeneratorBusy, GeneratorError, type AvatarProtocol, type GenerateOptions, type Generator, type PollResult } from "./generator";
+import { fitGeneratedModel, type AvatarModelLimits, type FittedAvatarModel } from "./gltf";
 import { hunyuan3dGenerator } from "./hunyuan3d";
 import { trellisGenerator } from "./trellis";
 import { deleteAvatarModelIfUnused, storeAvatarModel } from "./models";
@@ -20,28 +20,42 @@ import { deleteAvatarModelIfUnused, storeAvatarModel } from "./models";
  * Avatar generation jobs, in Postgres (`avatar_jobs`), shared by every app instance.
  *
  * - A request is a row (status "queued"). Any instance's engine claims queued jobs for a free
- *   generator server: ONE running job per server, in fair order — each user's first open job
- *   before anyone's second (the rank is the number of the user's jobs created before it that
- *   are open or ran in the last hour, so a second job does not jump ahead the moment the first
- *   ends), then the oldest. The claim is one UPDATE … FOR UPDATE SKIP LOCKED under a per-server
- *   advisory lock, so two instances never start two jobs on one server.
+ *   generator server: ONE job per server, in fair order — each user's first open job before
+ *   anyone's second (the rank is the number of the user's jobs created before it that are open
+ *   or ran in the last hour, so a second job does not jump ahead the moment the first ends), then
+ *   the oldest. The claim is one UPDATE … FOR UPDATE SKIP LOCKED under a per-server advisory
+ *   lock, so two instances never start two jobs on one server.
+ * - A server is free when no job runs on it AND no ended job holds it (`serverHeldUntil`): a job
+ *   that ended without its result (cancelled, timed out, failed) may still be working there —
+ *   Hunyuan3D-2 cannot stop a job and runs every job at once on one GPU, TRELLIS stops only at
+ *   /interrupt. Its driver goes on asking the server (Hunyuan3D: the uid, until its thread ended
+ *   or the server restarted; TRELLIS: /ping, until not busy) and then lets the server go. The
+ *   hold is a time (AVATAR3D_HOLD_MS), so it ends by itself if its instance dies.
  * - A running job is leased by the instance driving it (`instanceId`, `leaseUntil`, renewed by a
  *   heartbeat). When an instance dies its lease runs out, and any instance (on start-up and
  *   periodically) takes the job over:
  *     · Hunyuan3D: the job runs on the server by itself; the new instance keeps polling its uid.
  *     · TRELLIS: the job was the blocking `POST /generate_no_preview` of the dead instance; its
  *       answer is gone, and /download/model might hold anything by then. The job fails with
- *       `avatar_interrupted` and the server is sent /interrupt, so the user can simply try again
- *       (a re-run would silently spend minutes of GPU the user may no longer want).
- * - The silence limit (AVATAR3D_TIMEOUT_MS) counts from the last time the server told anything
- *   new (`lastHeardAt`): a progress change, or the end. Hunyuan3D reports nothing until done, so
- *   for it this is the job's whole time limit — its crashed jobs say "processing" forever.
+ *       `avatar_interrupted`, the server is sent /interrupt and held until it is free, so the user
+ *       can simply try again (a re-run would silently spend minutes of GPU the user may no longer
+ *       want).
+ * - Three limits end a running job:
+ *     · silence (AVATAR3D_TIMEOUT_MS): the server answers but tells nothing new (`lastHeardAt`:
+ *       a progress change, or the end). Hunyuan3D reports nothing until done, so for it this is
+ *       the job's whole time limit — its crashed jobs say "processing" forever;
+ *     · unreachable (AVATAR3D_UNREACHABLE_MS): the server does not answer at all (refused, reset,
+ *       timed out) → `avatar_unreachable`, without waiting for the silence limit;
+ *     · lost: the server restarted and forgot the job (Hunyuan3D: seen down, then "processing"
+ *       again; TRELLIS: its request broke and the server is idle) → `avatar_interrupted`.
  * - Cancel: a queued job leaves at once; a running one is marked cancelled (its result, should
- *   one come, is ignored: finishing requires status "running"), and its driver stops the server
- *   where the protocol allows (TRELLIS /interrupt; Hunyuan3D cannot be stopped).
- * - A result counts only after `validateAvatarModel` passes. Hunyuan3D may report "completed"
- *   while still writing the file, so an invalid model is fetched again a few times first.
- * - Every change is sent on NOTIFY `af_avatar` (payload: the job id) for `avatars.job` streams.
+ *   one come, is ignored: finishing requires status "running") and holds its server (see above).
+ * - A result is fitted before it counts (`fitGeneratedModel`): a mesh over the triangle limit is
+ *   simplified, and the job says by how much (`reduction`). Only an incomplete file is fetched
+ *   again (Hunyuan3D may report "completed" while still writing it); a model that cannot be made
+ *   to fit fails the job at once.
+ * - Every change is sent on NOTIFY `af_avatar` (payload: the job id, or "queue" when a server may
+ *   have become free) for `avatars.job` streams and the engines.
  */
 
 export type AvatarJob = typeof avatarJobs.$inferSelect;
@@ -52,13 +66,17 @@ export interface AvatarEngineConfig {
   protocol: AvatarProtocol;
   /** silence limit, see above */
   timeoutMs: number;
+  /** a server that answers nothing for this long ends its job as unreachable (after two failed polls at least) */
+  unreachableMs: number;
+  /** the longest a job that ended without its result keeps its server for the work still running there */
+  holdMs: number;
   /** lease of a running job; renewed every third of it */
   leaseMs: number;
   /** how often a running job is polled (and the queue looked at without a notification) */
   pollMs: number;
   /** the typical duration, for the progress estimate of servers that report none */
   expectedMs: number;
-  /** how many times an invalid "completed" model is fetched again before the job fails */
+  /** how many times an incomplete "completed" model is fetched again before the job fails */
   invalidRetries: number;
   /** how long a server that said "busy" is left alone */
   busyRetryMs: number;
@@ -66,9 +84,13 @@ export interface AvatarEngineConfig {
   texture: boolean;
   /** one HTTP request's time limit (not the generation's) */
   requestTimeoutMs: number;
+  /** how long a blocking generate request (TRELLIS) waits for its answer: the generation's own limit */
+  generateTimeoutMs: number;
   instanceId: string;
   generatorFor?: (url: string) => Generator;
-  validate?: (bytes: Uint8Array) => Promise<ValidatedAvatarModel>;
+  /** the limits a generated model is fitted to (default AVATAR_MAX_MB, AVATAR_MAX_TRIANGLES) */
+  limits?: Partial<AvatarModelLimits>;
+  fit?: (bytes: Uint8Array) => Promise<FittedAvatarModel>;
 }
 
 const INSTANCE = crypto.randomUUID();
@@ -83,6 +105,8 @@ export function avatarConfigFromEnv(): AvatarEngineConfig {
       .filter(Boolean),
     protocol: e.AVATAR3D_PROTOCOL,
     timeoutMs: e.AVATAR3D_TIMEOUT_MS,
+    unreachableMs: e.AVATAR3D_UNREACHABLE_MS,
+    holdMs: e.AVATAR3D_HOLD_MS,
     leaseMs: e.GENERATION_LEASE_MS,
     pollMs: 2_000,
     expectedMs: e.AVATAR3D_TEXTURE ? 240_000 : 90_000,
@@ -90,6 +114,8 @@ export function avatarConfigFromEnv(): AvatarEngineConfig {
     busyRetryMs: 10_000,
     texture: e.AVATAR3D_TEXTURE ?? false,
     requestTimeoutMs: 30_000,
+    // TRELLIS reports progress, so a generation may go on past the silence limit while it moves.
+    generateTimeoutMs: Math.max(3_600_000, e.AVATAR3D_TIMEOUT_MS),
     instanceId: INSTANCE,
   };
 }
@@ -97,7 +123,7 @@ export function avatarConfigFromEnv(): AvatarEngineConfig {
 function makeGenerator(config: AvatarEngineConfig, url: string): Generator {
   if (config.generatorFor) return config.generatorFor(url);
   return config.protocol === "trellis"
-    ? trellisGenerator(url, { requestTimeoutMs: config.requestTimeoutMs })
+    ? trellisGenerator(url, { requestTimeoutMs: config.requestTimeoutMs, generateTimeoutMs: config.generateTimeoutMs })
     : hunyuan3dGenerator(url, { requestTimeoutMs: config.requestTimeoutMs, texture: config.texture });
 }
 
@@ -116,6 +142,8 @@ export interface AvatarJobView {
   /** the model's URL once completed */
   resultUrl: string | null;
   resultModelId: string | null;
+  /** set when the generated mesh was simplified to fit the triangle limit */
+  reduction: { fromTriangles: number; toTriangles: number } | null;
   /** a code (lib/errors.ts), never the generator's text */
   error: string | null;
   errorParams: Record<string, string | number> | null;
@@ -129,14 +157,16 @@ export interface AvatarJobView {
 export const avatarModelUrl = (modelId: string) => `/api/avatars/${modelId}`;
 
 export function viewOf(job: AvatarJob): AvatarJobView {
+  const completed = job.status === "completed";
   return {
     jobId: job.id,
     characterId: job.characterId,
     status: job.status,
-    progress: job.status === "completed" ? 1 : Math.max(0, Math.min(1, job.progress)),
+    progress: completed ? 1 : Math.max(0, Math.min(1, job.progress)),
     currentStep: job.currentStep,
-    resultUrl: job.status === "completed" && job.resultModelId ? avatarModelUrl(job.resultModelId) : null,
-    resultModelId: job.status === "completed" ? job.resultModelId : null,
+    resultUrl: completed && job.resultModelId ? avatarModelUrl(job.resultModelId) : null,
+    resultModelId: completed ? job.resultModelId : null,
+    reduction: completed && job.reduction ? { fromTriangles: job.reduction.fromTriangles, toTriangles: job.reduction.toTriangles } : null,
     error: job.errorCode,
     errorParams: job.errorParams,
     createdAt: job.createdAt,
@@ -160,7 +190,24 @@ export interface GenerateRequest {
   options?: GenerateOptions;
 }
 
-/** Queues a generation for the owner's character; answers the job and a time estimate. */
+/** Refuses a request past the user's open jobs (AVATAR_JOBS_PER_USER); call under the user's lock. */
+async function checkOpenJobs(tx: Pick<Database, "select">, userId: string) {
+  const max = env().AVATAR_JOBS_PER_USER;
+  const [counted] = await tx
+    .select({ open: sql<number>`count(*)::int` })
+    .from(avatarJobs)
+    .where(and(eq(avatarJobs.userId, userId), inArray(avatarJobs.status, [...OPEN_STATUSES])));
+  if ((counted?.open ?? 0) >= max) throw new DomainError("avatar_too_many_jobs", `At most ${max} avatar generations at once. Wait for one to finish.`, { max });
+}
+
+/** One request at a time per user, so the open-jobs count cannot be raced. */
+const lockUser = (tx: Pick<Database, "execute">, userId: string) => tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`avatar-user:${userId}`}))`);
+
+/**
+ * Queues a generation for the owner's character; answers the job and a time estimate. The limits
+ * (open jobs, the hourly budget) are checked before an uploaded image is decoded: decoding is the
+ * expensive part, and a request over its limits must not get that far.
+ */
 export async function requestGeneration(db: Database, userId: string, request: GenerateRequest, config = avatarConfigFromEnv()) {
   if (config.servers.length === 0) {
     throw new DomainError("avatar_generation_off", "Avatar generation is not configured on this server (AVATAR3D_URL).");
@@ -171,9 +218,8 @@ export async function requestGeneration(db: Database, userId: string, request: G
   }
   let imageId: string | null = null;
   let imagePath: string | null = null;
-  let uploaded: Awaited<ReturnType<typeof preparePortrait>> | null = null;
   if (request.imageBase64) {
-    uploaded = await preparePortrait(Buffer.from(request.imageBase64, "base64"));
+    // decoded below, once the limits allow it
   } else if (character.imageUrl?.startsWith("/api/images/")) {
     imageId = character.imageUrl.slice("/api/images/".length);
   } else if (character.imageUrl && publicImagePath(character.imageUrl)) {
@@ -182,16 +228,18 @@ export async function requestGeneration(db: Database, userId: string, request: G
     throw new DomainError("avatar_no_portrait", "The character has no portrait to make an avatar from. Give an image.");
   }
 
-  const max = env().AVATAR_JOBS_PER_USER;
-  const job = await db.transaction(async (tx) => {
-    // One request at a time per user, so the open-jobs count below cannot be raced.
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`avatar-user:${userId}`}))`);
-    const [counted] = await tx
-      .select({ open: sql<number>`count(*)::int` })
-      .from(avatarJobs)
-      .where(and(eq(avatarJobs.userId, userId), inArray(avatarJobs.status, [...OPEN_STATUSES])));
-    if ((counted?.open ?? 0) >= max) throw new DomainError("avatar_too_many_jobs", `At most ${max} avatar generations at once. Wait for one to finish.`, { max });
+  // The limits first: the budget is spent by the attempt, whatever the image turns out to be.
+  await db.transaction(async (tx) => {
+    await lockUser(tx, userId);
+    await checkOpenJobs(tx, userId);
     await consume(tx, budgets.avatarGenerate(userId));
+  });
+  const uploaded = request.imageBase64 ? await preparePortrait(Buffer.from(request.imageBase64, "base64")) : null;
+
+  const job = await db.transaction(async (tx) => {
+    await lockUser(tx, userId);
+    // Again: another request of the user's may have been queued while this image was decoded.
+    await checkOpenJobs(tx, userId);
     if (uploaded) {
       const [image] = await tx
         .insert(images)
@@ -251,14 +299,24 @@ export async function jobsOf(db: Database, userId: string, characterId: string, 
   return rows.map(viewOf);
 }
 
+/** `now() + ms`, in SQL. */
+const fromNow = (ms: number) => sql`now() + ${ms} * interval '1 millisecond'`;
+
 /**
  * Cancels a job: a queued one leaves the queue at once; a running one is marked cancelled and
- * its driver stops the server where it can. A finished job is left as it is. Answers the job.
+ * keeps its server (in the same statement, so no other job can slip onto it) until its driver
+ * has stopped the server's work or seen it end. A finished job is left as it is. Answers the job.
  */
-export async function cancelJob(db: Database, userId: string, jobId: string): Promise<AvatarJobView> {
+export async function cancelJob(db: Database, userId: string, jobId: string, config: Pick<AvatarEngineConfig, "holdMs"> = avatarConfigFromEnv()): Promise<AvatarJobView> {
   const [cancelled] = await db
     .update(avatarJobs)
-    .set({ status: "cancelled", currentStep: null, finishedAt: sql`now()`, updatedAt: sql`now()` })
+    .set({
+      status: "cancelled",
+      currentStep: null,
+      finishedAt: sql`now()`,
+      updatedAt: sql`now()`,
+      serverHeldUntil: sql`case when ${avatarJobs.status} = 'running' then ${fromNow(config.holdMs)} end`,
+    })
     .where(and(eq(avatarJobs.id, jobId), eq(avatarJobs.userId, userId), inArray(avatarJobs.status, [...OPEN_STATUSES])))
     .returning();
   if (cancelled) {
@@ -274,6 +332,16 @@ export async function cancelJob(db: Database, userId: string, jobId: string): Pr
 
 interface Drive {
   wake: () => void;
+}
+
+type Sleep = (ms: number) => Promise<void>;
+
+/** Whether a result that failed to fit is worth fetching again: only an incomplete file is. */
+function incomplete(error: unknown, bytes: Uint8Array | undefined): boolean {
+  if (error instanceof GeneratorError) return true; // the download itself failed
+  if (bytes?.length === 0) return true;
+  const reason = (error as { params?: { reason?: unknown } } | null)?.params?.reason;
+  return reason === "avatar_truncated";
 }
 
 export class AvatarJobEngine {
@@ -314,7 +382,8 @@ export class AvatarJobEngine {
 
   /**
    * Stops this engine as if its instance died: nothing more is written; the leases of its running
-   * jobs run out and another instance takes them over.
+   * jobs run out and another instance takes them over, and the servers it held are let go when
+   * their holds run out.
    */
   async stop() {
     this.stopped = true;
@@ -361,21 +430,17 @@ export class AvatarJobEngine {
     return g;
   }
 
-  private leaseSql() {
-    return sql`now() + ${this.config.leaseMs} * interval '1 millisecond'`;
-  }
-
   private async claim(url: string): Promise<string | null> {
     return this.db.transaction(async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`avatar-server:${url}`}))`);
       const rows = await tx.execute<{ id: string }>(sql`
         update ${avatarJobs}
-        set status = 'running', server = ${url}, instance_id = ${this.config.instanceId}, lease_until = ${this.leaseSql()},
+        set status = 'running', server = ${url}, instance_id = ${this.config.instanceId}, lease_until = ${fromNow(this.config.leaseMs)},
             started_at = coalesce(started_at, now()), last_heard_at = now(), current_step = 'starting', updated_at = now()
         where id = (
           select j.id from ${avatarJobs} j
           where j.status = 'queued' and j.protocol = ${this.config.protocol}
-            and not exists (select 1 from ${avatarJobs} r where r.server = ${url} and r.status = 'running')
+            and not exists (select 1 from ${avatarJobs} r where r.server = ${url} and (r.status = 'running' or r.server_held_until > now()))
           order by (select count(*) from ${avatarJobs} o
                     where o.user_id = j.user_id
                       and (o.status in ('queued', 'running') or o.started_at > now() - interval '1 hour')
@@ -408,7 +473,7 @@ export class AvatarJobEngine {
   /** Running jobs whose instance stopped renewing their lease, now this instance's. */
   private async recoverExpired(): Promise<string[]> {
     const rows = await this.db.execute<{ id: string }>(sql`
-      update ${avatarJobs} set instance_id = ${this.config.instanceId}, lease_until = ${this.leaseSql()}, updated_at = now()
+      update ${avatarJobs} set instance_id = ${this.config.instanceId}, lease_until = ${fromNow(this.config.leaseMs)}, updated_at = now()
       where id in (
         select id from ${avatarJobs}
         where status = 'running' and protocol = ${this.config.protocol} and lease_until < now()
@@ -421,7 +486,7 @@ export class AvatarJobEngine {
     if (this.stopped || this.drives.size === 0) return;
     await this.db
       .update(avatarJobs)
-      .set({ leaseUntil: this.leaseSql() })
+      .set({ leaseUntil: fromNow(this.config.leaseMs) })
       .where(
         and(inArray(avatarJobs.id, [...this.drives.keys()]), eq(avatarJobs.instanceId, this.config.instanceId), eq(avatarJobs.status, "running")),
       );
@@ -465,8 +530,16 @@ export class AvatarJobEngine {
     return rows.length > 0;
   }
 
-  private fail(jobId: string, code: string, params: Record<string, string | number> | null = null) {
-    return this.update(jobId, { status: "failed", errorCode: code, errorParams: params, currentStep: null, finishedAt: sql`now()` as unknown as Date, leaseUntil: null });
+  /** Fails the job; with `hold`, its server stays taken (in the same statement) for the work left there. */
+  private fail(jobId: string, code: string, hold = false) {
+    return this.update(jobId, {
+      status: "failed",
+      errorCode: code,
+      currentStep: null,
+      finishedAt: sql`now()` as unknown as Date,
+      leaseUntil: null,
+      ...(hold ? { serverHeldUntil: fromNow(this.config.holdMs) as unknown as Date } : {}),
+    });
   }
 
   /** Back to the queue (the server was busy): keeps its place, since the order is by creation. */
@@ -485,9 +558,9 @@ export class AvatarJobEngine {
     return file ? new Uint8Array(await readFile(file).catch(() => Buffer.alloc(0))) : null;
   }
 
-  private async drive(jobId: string, sleep: (ms: number) => Promise<void>) {
+  private async drive(jobId: string, sleep: Sleep) {
     let job = await this.mine(jobId);
-    if (!job || !job.server) return;
+    if (!job?.server) return void (await this.ended(jobId, null, null, sleep));
     const server = job.server;
     if (!this.config.servers.includes(server)) {
       await this.fail(jobId, "avatar_interrupted");
@@ -502,56 +575,51 @@ export class AvatarJobEngine {
           await this.fail(jobId, "avatar_no_portrait");
           return;
         }
-        await this.update(jobId, { currentStep: "uploading" });
+        if (!(await this.update(jobId, { currentStep: "uploading" }))) return void (await this.ended(jobId, generator, null, sleep));
         try {
           ({ remoteId } = await generator.start(image, job.options as GenerateOptions));
         } catch (error) {
           if (error instanceof GeneratorBusy) return void (await this.requeue(jobId, server));
           throw error;
         }
+        // Cancelled while the image was on its way: the work has begun there all the same.
         if (!(await this.update(jobId, { remoteId, currentStep: "generating", lastHeardAt: sql`now()` as unknown as Date }))) {
-          await generator.cancel(remoteId).catch(() => {});
-          return;
+          return void (await this.ended(jobId, generator, remoteId, sleep));
         }
       }
       let lastProgress = job.progress;
       let lastStep = job.currentStep;
       let invalid = 0;
       let completed = false;
+      let answeredAt = Date.now();
+      let failedPolls = 0;
       for (;;) {
         await sleep(this.config.pollMs);
         if (this.stopped) return;
         job = await this.mine(jobId);
-        if (!job) {
-          // Cancelled (or no longer ours): stop the server's work where the protocol allows.
-          const [row] = await this.db.select({ status: avatarJobs.status }).from(avatarJobs).where(eq(avatarJobs.id, jobId));
-          if (row?.status === "cancelled") await generator.cancel(remoteId).catch(() => {});
-          return;
-        }
+        if (!job) return void (await this.ended(jobId, generator, remoteId, sleep));
         const silentFor = Date.now() - (job.lastHeardAt ?? job.startedAt ?? job.createdAt).getTime();
         let model: Uint8Array | undefined;
         if (!completed) {
-          let result;
+          let result: PollResult;
           try {
             result = await generator.poll(remoteId);
+            answeredAt = Date.now();
+            failedPolls = 0;
           } catch (error) {
             if (!(error instanceof GeneratorError)) throw error;
-            result = null; // unreachable for now: counts as silence
+            // No answer: the progress stands still, and past the bound the job ends.
+            if (++failedPolls >= 2 && Date.now() - answeredAt >= this.config.unreachableMs) return void (await this.fail(jobId, "avatar_unreachable"));
+            continue;
           }
-          if (result?.state === "failed") return void (await this.fail(jobId, result.code));
-          if (result?.state === "busy") return void (await this.requeue(jobId, server));
-          if (result?.state === "lost") {
-            await generator.cancel(remoteId).catch(() => {});
-            return void (await this.fail(jobId, "avatar_interrupted"));
-          }
-          if (result?.state === "running") {
+          if (result.state === "failed") return void (await this.end(jobId, generator, remoteId, result.code, sleep));
+          if (result.state === "busy") return void (await this.requeue(jobId, server));
+          if (result.state === "lost") return void (await this.end(jobId, generator, remoteId, "avatar_interrupted", sleep));
+          if (result.state === "running") {
             const elapsed = Date.now() - (job.startedAt ?? job.createdAt).getTime();
             const progress = result.progress ?? estimateProgress(elapsed, this.config.expectedMs);
             const news = (result.progress !== null && result.progress > lastProgress) || result.step !== lastStep;
-            if (silentFor > this.config.timeoutMs && !news) {
-              await generator.cancel(remoteId).catch(() => {});
-              return void (await this.fail(jobId, "avatar_timeout"));
-            }
+            if (silentFor > this.config.timeoutMs && !news) return void (await this.end(jobId, generator, remoteId, "avatar_timeout", sleep));
             await this.update(jobId, {
               progress: Math.max(progress, lastProgress),
               currentStep: result.step,
@@ -561,24 +629,20 @@ export class AvatarJobEngine {
             lastStep = result.step;
             continue;
           }
-          if (result?.state === "completed") {
-            completed = true;
-            model = result.model;
-          } else {
-            if (silentFor > this.config.timeoutMs) return void (await this.fail(jobId, "avatar_timeout"));
-            continue;
-          }
+          completed = true;
+          model = result.model;
         }
         await this.update(jobId, { currentStep: "validating", lastHeardAt: sql`now()` as unknown as Date });
         try {
           model ??= await generator.fetchResult(remoteId);
-          const validated = await (this.config.validate ?? validateAvatarModel)(model);
-          await this.accept(job, model, validated);
+          const fitted = await (this.config.fit ?? ((bytes: Uint8Array) => fitGeneratedModel(bytes, this.config.limits)))(model);
+          await this.accept(job, fitted);
           return;
         } catch (error) {
           if (error instanceof GeneratorError && error.code !== "avatar_invalid_model") throw error;
-          // A file still being written, or a bad download: look again a few times.
-          if (++invalid > this.config.invalidRetries) return void (await this.fail(jobId, "avatar_invalid_model"));
+          // A file still being written, or a broken download: look again a few times. A model
+          // that is whole but cannot be made to fit would only be refused again.
+          if (!incomplete(error, model) || ++invalid > this.config.invalidRetries) return void (await this.fail(jobId, "avatar_invalid_model"));
           // Hunyuan3D answers the file with its status: poll again; others download again.
           if (generator.protocol === "hunyuan3d") completed = false;
         }
@@ -589,8 +653,63 @@ export class AvatarJobEngine {
     }
   }
 
-  /** Stores the validated model and attaches it to the character, if the job is still wanted. */
-  private async accept(job: AvatarJob, bytes: Uint8Array, model: ValidatedAvatarModel) {
+  /**
+   * Ends a running job without its result. Its work may go on at the server (Hunyuan3D cannot be
+   * stopped, TRELLIS only by /interrupt), so the server stays held until it is free — except
+   * after a Hunyuan3D restart, whose threads died with it.
+   */
+  private async end(jobId: string, generator: Generator, remoteId: string, code: string, sleep: Sleep) {
+    const hold = generator.protocol === "trellis" || code === "avatar_timeout";
+    if (await this.fail(jobId, code, hold)) {
+      if (hold) await this.holdServer(jobId, generator, remoteId, sleep);
+    } else {
+      await this.ended(jobId, generator, remoteId, sleep);
+    }
+  }
+
+  /** The job is no longer this driver's to run: if it was cancelled, see its server's work end. */
+  private async ended(jobId: string, generator: Generator | null, remoteId: string | null, sleep: Sleep) {
+    const [row] = await this.db
+      .select({ status: avatarJobs.status, instanceId: avatarJobs.instanceId, heldUntil: avatarJobs.serverHeldUntil })
+      .from(avatarJobs)
+      .where(eq(avatarJobs.id, jobId));
+    if (row?.status !== "cancelled" || row.instanceId !== this.config.instanceId || !row.heldUntil) return;
+    if (generator && remoteId) await this.holdServer(jobId, generator, remoteId, sleep);
+    else await this.releaseServer(jobId); // nothing was sent: nothing runs there
+  }
+
+  /**
+   * Keeps the ended job's server until its work there is over (or the hold runs out): TRELLIS is
+   * sent /interrupt, then both are asked until `settled`. A server that stops answering meanwhile
+   * is let go after the unreachable bound: whatever ran there went with it.
+   */
+  private async holdServer(jobId: string, generator: Generator, remoteId: string, sleep: Sleep) {
+    await generator.cancel(remoteId).catch(() => {});
+    const [row] = await this.db.select({ heldUntil: avatarJobs.serverHeldUntil }).from(avatarJobs).where(eq(avatarJobs.id, jobId));
+    const until = row?.heldUntil?.getTime() ?? 0;
+    let answeredAt = Date.now();
+    while (!this.stopped && Date.now() < until) {
+      try {
+        if (await generator.settled(remoteId)) break;
+        answeredAt = Date.now();
+      } catch {
+        if (Date.now() - answeredAt >= this.config.unreachableMs) break;
+      }
+      await sleep(this.config.pollMs);
+    }
+    if (!this.stopped) await this.releaseServer(jobId);
+  }
+
+  private async releaseServer(jobId: string) {
+    await this.db
+      .update(avatarJobs)
+      .set({ serverHeldUntil: null, updatedAt: sql`now()` })
+      .where(and(eq(avatarJobs.id, jobId), eq(avatarJobs.instanceId, this.config.instanceId)));
+    await notify(this.db, CHANNELS.avatar, "queue");
+  }
+
+  /** Stores the fitted model and attaches it to the character, if the job is still wanted. */
+  private async accept(job: AvatarJob, { bytes, model, reduction }: FittedAvatarModel) {
     const done = await this.db.transaction(async (tx) => {
       const [current] = await tx
         .select({ status: avatarJobs.status, instanceId: avatarJobs.instanceId })
@@ -601,7 +720,17 @@ export class AvatarJobEngine {
       const stored = { id: await storeAvatarModel(tx, job.userId, model, bytes, job.protocol) };
       await tx
         .update(avatarJobs)
-        .set({ status: "completed", progress: 1, currentStep: null, resultModelId: stored.id, finishedAt: sql`now()`, leaseUntil: null, lastHeardAt: sql`now()`, updatedAt: sql`now()` })
+        .set({
+          status: "completed",
+          progress: 1,
+          currentStep: null,
+          resultModelId: stored.id,
+          reduction,
+          finishedAt: sql`now()`,
+          leaseUntil: null,
+          lastHeardAt: sql`now()`,
+          updatedAt: sql`now()`,
+        })
         .where(eq(avatarJobs.id, job.id));
       const [previous] = await tx
         .select({ modelId: characters.avatarModelId })

@@ -1,3 +1,4 @@
+import { longFetch } from "@/server/http/long-fetch";
 import {
   endpoint,
   fetchWithin,
@@ -13,6 +14,17 @@ import {
 interface Pending {
   done: boolean;
   outcome: PollResult | null;
+  /** the request broke (not answered): the generation may still run on the server */
+  connectionLost: boolean;
+  /** the server was seen busy since the request was sent */
+  seenBusy: boolean;
+}
+
+export interface TrellisConfig {
+  /** one short request's time limit (/ping, /status, /interrupt) */
+  requestTimeoutMs?: number;
+  /** the blocking generate's: its answer comes only once the model is made */
+  generateTimeoutMs?: number;
 }
 
 /**
@@ -24,21 +36,42 @@ interface Pending {
  * never shown: a code is), 499 = interrupted, `POST /interrupt` cancels, `GET /download/model`
  * gives the last model.
  *
- * The blocking request lives in this process: if the app instance running it dies, the job is
- * "lost" to the next instance (see jobs.ts for what happens then).
+ * - The blocking request waits as long as the generation may take (`generateTimeoutMs`), through
+ *   a dispatcher of its own: Node's fetch would give up after 300 s without headers while the GPU
+ *   goes on working (server/http/long-fetch.ts).
+ * - If that request breaks anyway (a proxy, a reset) while the server is still busy, the
+ *   generation is ours — nobody else can start one while it holds the server's lock — so it is
+ *   followed on /status and its model downloaded when it is COMPLETE, not thrown away.
+ * - The request lives in this process: if the app instance running it dies, the job is "lost" to
+ *   the next instance (see jobs.ts for what happens then).
  */
-export function trellisGenerator(url: string, config: { requestTimeoutMs?: number; generateTimeoutMs?: number } = {}): Generator {
+export function trellisGenerator(url: string, config: TrellisConfig = {}): Generator {
   const timeoutMs = config.requestTimeoutMs ?? 30_000;
   const generateTimeoutMs = config.generateTimeoutMs ?? 3_600_000;
+  const generateFetch = longFetch({ headersTimeoutMs: generateTimeoutMs, bodyTimeoutMs: timeoutMs });
   const pending = new Map<string, Pending>();
 
   const failed = (code: GeneratorErrorCode): PollResult => ({ state: "failed", code });
 
-  async function ping(): Promise<{ busy: boolean }> {
-    const response = await fetchWithin(endpoint(url, "/ping"), { timeoutMs });
-    if (!response.ok) throw new GeneratorError("avatar_unreachable");
-    const json = (await response.json().catch(() => ({}))) as { busy?: unknown };
-    return { busy: json.busy === true };
+  async function getJson(path: string): Promise<Record<string, unknown>> {
+    const response = await fetchWithin(endpoint(url, path), { timeoutMs });
+    if (!response.ok) throw new GeneratorError("avatar_unreachable", "silent");
+    return ((await response.json().catch(() => ({}))) ?? {}) as Record<string, unknown>;
+  }
+
+  const ping = async () => ({ busy: (await getJson("/ping")).busy === true });
+
+  /** Where the server's one generation stands, as /status says. */
+  async function status() {
+    const json = await getJson("/status");
+    const progress = typeof json.progress === "number" && Number.isFinite(json.progress) ? Math.min(1, Math.max(0, json.progress / 100)) : null;
+    return { busy: json.busy === true, status: typeof json.status === "string" ? json.status : "", progress };
+  }
+
+  function running(progress: number | null): PollResult {
+    // The blocking request's answer says how it ended; /status only shows the way there.
+    const step = progress !== null && progress >= 0.7 ? "exporting" : progress !== null && progress >= 0.5 ? "texturing" : "generating";
+    return { state: "running", progress: progress === null ? null : Math.min(progress, 0.99), step };
   }
 
   return {
@@ -47,28 +80,30 @@ export function trellisGenerator(url: string, config: { requestTimeoutMs?: numbe
 
     async start(image: Uint8Array, options: GenerateOptions) {
       if ((await ping()).busy) throw new GeneratorBusy();
+      // Only what the user asked for: the server's form defaults (GenerationArgForm) do the rest.
       const form = new FormData();
       form.append("file", new Blob([new Uint8Array(image)], { type: "image/png" }), "image.png");
-      form.append("seed", String(options.seed ?? 1));
-      const steps = String(options.steps ?? 12);
-      form.append("ss_sampling_steps", steps);
-      form.append("slat_sampling_steps", steps);
-      form.append("ss_guidance_strength", String(Math.min(10, options.guidance ?? 7.5)));
-      form.append("slat_guidance_strength", String(Math.min(10, options.guidance ?? 3)));
-      // TRELLIS simplifies by ratio, not by a face budget: a rough mapping (its default is 0.95).
-      const ratio = options.faceCount ? Math.min(0.98, Math.max(0.5, 1 - options.faceCount / 1_000_000)) : 0.95;
-      form.append("mesh_simplify_ratio", String(ratio));
-      form.append("texture_size", "1024");
+      if (options.seed !== undefined) form.append("seed", String(options.seed));
+      if (options.steps !== undefined) {
+        form.append("ss_sampling_steps", String(options.steps));
+        form.append("slat_sampling_steps", String(options.steps));
+      }
+      if (options.guidance !== undefined) {
+        form.append("ss_guidance_strength", String(Math.min(10, options.guidance)));
+        form.append("slat_guidance_strength", String(Math.min(10, options.guidance)));
+      }
+      // TRELLIS simplifies by ratio, not by a face budget: a rough mapping.
+      if (options.faceCount !== undefined) form.append("mesh_simplify_ratio", String(Math.min(0.98, Math.max(0.5, 1 - options.faceCount / 1_000_000))));
       form.append("output_format", "glb");
 
       const remoteId = `trellis-${crypto.randomUUID()}`;
-      const entry: Pending = { done: false, outcome: null };
+      const entry: Pending = { done: false, outcome: null, connectionLost: false, seenBusy: false };
       pending.set(remoteId, entry);
       const settle = (outcome: PollResult) => {
         entry.done = true;
         entry.outcome = outcome;
       };
-      void fetchWithin(endpoint(url, "/generate_no_preview"), { method: "POST", body: form, timeoutMs: generateTimeoutMs }).then(
+      void fetchWithin(endpoint(url, "/generate_no_preview"), { method: "POST", body: form, timeoutMs: generateTimeoutMs, fetch: generateFetch }).then(
         async (response) => {
           await response.body?.cancel().catch(() => {});
           if (response.ok) settle({ state: "completed" });
@@ -76,7 +111,10 @@ export function trellisGenerator(url: string, config: { requestTimeoutMs?: numbe
           else if (response.status === 499) settle(failed("avatar_interrupted"));
           else settle(failed("avatar_failed"));
         },
-        (error: unknown) => settle(failed(error instanceof GeneratorError ? error.code : "avatar_unreachable")),
+        () => {
+          entry.done = true;
+          entry.connectionLost = true;
+        },
       );
       return { remoteId };
     },
@@ -84,17 +122,23 @@ export function trellisGenerator(url: string, config: { requestTimeoutMs?: numbe
     async poll(remoteId: string): Promise<PollResult> {
       const entry = pending.get(remoteId);
       if (!entry) return { state: "lost" };
-      if (entry.done) {
+      if (entry.done && !entry.connectionLost) {
         if (entry.outcome?.state !== "completed") pending.delete(remoteId);
         return entry.outcome!;
       }
-      const response = await fetchWithin(endpoint(url, "/status"), { timeoutMs });
-      if (!response.ok) throw new GeneratorError("avatar_unreachable");
-      const json = (await response.json().catch(() => ({}))) as { status?: unknown; progress?: unknown };
-      const progress = typeof json.progress === "number" && Number.isFinite(json.progress) ? Math.min(1, Math.max(0, json.progress / 100)) : null;
-      // The blocking request's answer says how it ended; /status only shows the way there.
-      const step = progress !== null && progress >= 0.7 ? "exporting" : progress !== null && progress >= 0.5 ? "texturing" : "generating";
-      return { state: "running", progress: progress === null ? null : Math.min(progress, 0.99), step };
+      const now = await status();
+      if (!entry.connectionLost) {
+        entry.seenBusy ||= now.busy;
+        return running(now.progress);
+      }
+      // The request broke: follow the generation the server may still be making for it.
+      if (now.busy) {
+        entry.seenBusy = true;
+        return running(now.progress);
+      }
+      if (entry.seenBusy && now.status === "COMPLETE") return { state: "completed" };
+      pending.delete(remoteId);
+      return failed(entry.seenBusy ? "avatar_failed" : "avatar_unreachable");
     },
 
     async fetchResult(remoteId: string) {
@@ -106,10 +150,12 @@ export function trellisGenerator(url: string, config: { requestTimeoutMs?: numbe
 
     async cancel(remoteId: string) {
       pending.delete(remoteId);
-      await fetchWithin(endpoint(url, "/interrupt"), { method: "POST", timeoutMs }).then(
-        (r) => r.body?.cancel().catch(() => {}),
-        () => {},
-      );
+      const response = await fetchWithin(endpoint(url, "/interrupt"), { method: "POST", timeoutMs });
+      await response.body?.cancel().catch(() => {});
+    },
+
+    async settled() {
+      return !(await ping()).busy;
     },
 
     async probe() {

@@ -2,6 +2,7 @@ import { Ollama, type ChatResponse, type Message as OllamaMessage } from "ollama
 import { env } from "@/lib/env.mjs";
 import { DomainError } from "@/server/errors";
 import type { Database } from "@/server/db";
+import { longFetch } from "@/server/http/long-fetch";
 import { waitForTurn } from "./scheduler";
 import { markFailing, markHealthy, ollamaHosts, recordModels } from "./servers";
 
@@ -15,9 +16,10 @@ function fetchWithTimeout(ms: number): typeof fetch {
 
 /**
  * A fetch that gives up when the response headers take longer than `ms` (a hung server), while
- * the body may then stream for as long as it needs; the client's own abort still works.
+ * the body may then stream for as long as it needs; the client's own abort still works. `base`
+ * must itself wait that long (see streamClient).
  */
-function fetchWithHeaderTimeout(ms: number): typeof fetch {
+function fetchWithHeaderTimeout(ms: number, base: typeof fetch): typeof fetch {
   return async (input, init) => {
     const controller = new AbortController();
     const outer = init?.signal;
@@ -25,7 +27,7 @@ function fetchWithHeaderTimeout(ms: number): typeof fetch {
     outer?.addEventListener("abort", () => controller.abort(outer.reason), { once: true });
     const timer = setTimeout(() => controller.abort(new DOMException("no response headers in time", "TimeoutError")), ms);
     try {
-      return await fetch(input, { ...init, signal: controller.signal });
+      return await base(input, { ...init, signal: controller.signal });
     } finally {
       clearTimeout(timer);
     }
@@ -60,10 +62,14 @@ function clients(host = ollamaHosts()[0]!): Clients {
  * A client for one streamed reply. Its fetch carries the reply's own signal, so Stop reaches the
  * request before any header came (while Ollama loads the model or evaluates the prompt) — the
  * stream's own abort() exists only after headers. The first token has OLLAMA_FIRST_TOKEN_MS
- * (a cold load can take minutes); the gaps after it are the caller's watchdog.
+ * (a cold load can take minutes); the gaps after it are the caller's watchdog. Both may be longer
+ * than Node's fetch waits (300 s), so the request goes through a dispatcher whose timeouts are
+ * these limits, a little later than the app's own timers so that those decide.
  */
 function streamClient(host: string, signal?: AbortSignal) {
-  const headerTimeout = fetchWithHeaderTimeout(env().OLLAMA_FIRST_TOKEN_MS);
+  const { OLLAMA_FIRST_TOKEN_MS, OLLAMA_STREAM_IDLE_MS } = env();
+  const dispatcher = longFetch({ headersTimeoutMs: OLLAMA_FIRST_TOKEN_MS + 5_000, bodyTimeoutMs: OLLAMA_STREAM_IDLE_MS + 5_000 });
+  const headerTimeout = fetchWithHeaderTimeout(OLLAMA_FIRST_TOKEN_MS, dispatcher);
   return new Ollama({
     host,
     fetch: (input, init) => headerTimeout(input, { ...init, signal: signal && init?.signal ? AbortSignal.any([signal, init.signal]) : (signal ?? init?.signal) }),
