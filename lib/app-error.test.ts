@@ -14,7 +14,8 @@ describe("describeError", () => {
 
   it("names the field as the form does, and leaves out a detail the server did not give", () => {
     const tooLong = apiError({ appCode: "bad_input", appParams: { reason: "card_field_too_long", field: "persona", max: 12000 } });
-    expect(describeError(tooLong, ko)).toBe("카드의 ‘페르소나’ 항목이 이 앱에서 허용하는 길이보다 길어요.");
+    expect(describeError(tooLong, ko)).toBe("카드의 ‘페르소나’ 항목이 이 앱에서 허용하는 길이(12000자)보다 길어요.");
+    expect(describeError(tooLong, translator("en"))).toBe("The card's “Persona” is longer than this app allows (12000 characters).");
     const nested = apiError({ appCode: "bad_input", appParams: { reason: "card_invalid", field: "scenario.situation" } });
     expect(describeError(nested, ko)).toBe("카드에 꼭 필요한 항목이 없거나 형식이 잘못되었어요 (상황).");
     const unnamed = apiError({ appCode: "bad_input", appParams: { reason: "card_invalid" } });

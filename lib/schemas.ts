@@ -4,7 +4,8 @@ import { z } from "zod";
 export const LIMITS = {
   message: 8_000,
   title: 120,
-  scenarioField: 4_000,
+  /** a card's scenario goes here whole: real ones run to thousands of characters */
+  scenarioField: 20_000,
   apiTokenName: 60,
   /** characters one synthesis may speak (a reply is spoken sentence by sentence) */
   speechText: 1_000,
@@ -168,16 +169,26 @@ export const devSignInSchema = z.object({
 // Characters and voices
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Set from real cards (SillyTavern and RisuAI, see shared/protocols/character-card.md), not from a
+ * typical form entry: descriptions and first messages of several thousand characters and some of
+ * tens of thousands, dozens of alternate greetings, creator notes full of HTML. What reaches the
+ * model is bounded by the prompt budget (server/chat/budget.ts), not here; these only keep one
+ * character's size sane. A card over any of them is refused with the field named.
+ */
 export const CHARACTER_LIMITS = {
   name: 80,
+  /** our tagline (an imported card's is cut from its creator notes) */
   description: 4_000,
-  persona: 12_000,
-  personality: 12_000,
-  creatorNotes: 8_000,
-  greeting: 4_000,
-  alternateGreetings: 10,
-  exampleDialogue: 8_000,
-  systemPrompt: 4_000,
+  /** the card's `description` */
+  persona: 100_000,
+  personality: 20_000,
+  creatorNotes: 50_000,
+  /** the first message, and each alternate greeting */
+  greeting: 50_000,
+  alternateGreetings: 250,
+  exampleDialogue: 100_000,
+  systemPrompt: 20_000,
   category: 32,
   tags: 30,
   tag: 32,
@@ -194,12 +205,15 @@ export const CATEGORIES = ["판타지", "일상", "추리", "SF", "힐링", "로
 const tagSchema = nameSchema(CHARACTER_LIMITS.tag, "A tag cannot be empty.", `A tag can be at most ${CHARACTER_LIMITS.tag} characters.`)
   .transform((tag) => tag.replace(/^#/, ""));
 
+/** Real lorebooks run to hundreds of entries; the token budget decides what reaches the prompt. */
 export const LOREBOOK_LIMITS = {
-  entries: 100,
-  keys: 20,
-  key: 100,
+  entries: 2_000,
+  keys: 100,
+  key: 200,
   name: 80,
-  content: 4_000,
+  content: 50_000,
+  /** every entry's content together */
+  totalContent: 1_000_000,
   scanDepth: 100,
   tokenBudget: 8_192,
 } as const;
@@ -237,6 +251,19 @@ export const lorebookSchema = z.object({
     .array(lorebookEntrySchema)
     .max(LOREBOOK_LIMITS.entries, `At most ${LOREBOOK_LIMITS.entries} lorebook entries.`)
     .refine((entries) => new Set(entries.map((e) => e.id)).size === entries.length, "Each lorebook entry needs its own id.")
+    .superRefine((entries, ctx) => {
+      const total = entries.reduce((sum, e) => sum + e.content.length, 0);
+      if (total > LOREBOOK_LIMITS.totalContent) {
+        ctx.addIssue({
+          code: "too_big",
+          origin: "string",
+          maximum: LOREBOOK_LIMITS.totalContent,
+          inclusive: true,
+          input: total,
+          message: `The lorebook's entries can hold at most ${LOREBOOK_LIMITS.totalContent} characters together.`,
+        });
+      }
+    })
     .default([]),
 });
 export type Lorebook = z.infer<typeof lorebookSchema>;

@@ -12,7 +12,7 @@ import { UploadIcon } from "../icons";
 import { readFileAsBase64 } from "./files";
 import { ErrorNote } from "../error-note";
 
-/** Drop or pick a Character Card (PNG or JSON, V1/V2/V3, or a CharX with its 3D avatar); it becomes a new private character. */
+/** Drop or pick a Character Card (PNG or JSON, V1/V2/V3, or a CharX / CharX JPEG with its files and 3D avatar); it becomes a new private character. */
 export function CardImport() {
   const { t } = useI18n();
   const trpc = useTRPC();
@@ -30,10 +30,10 @@ export function CardImport() {
   const take = async (file: File | undefined) => {
     setError(null);
     if (!file) return;
-    const charx = file.name.toLowerCase().endsWith(".charx");
-    if (file.size > (charx ? CHARX_MAX_BYTES : CHARACTER_LIMITS.cardBytes)) {
-      return setError(charx ? t("error.reason.card_charx_too_large", { mb: CHARX_MAX_BYTES / 1024 / 1024 }) : t("error.reason.card_too_large"));
-    }
+    // A .json card is its text alone; a PNG, a .charx or a CharX JPEG may carry files of its own.
+    const json = file.name.toLowerCase().endsWith(".json");
+    const max = json ? CHARACTER_LIMITS.cardBytes : CHARX_MAX_BYTES;
+    if (file.size > max) return setError(t("error.reason.card_too_large", { mb: max / 1024 / 1024 }));
     importCard.mutate({ dataBase64: await readFileAsBase64(file) });
   };
 
@@ -61,10 +61,10 @@ export function CardImport() {
           <UploadIcon width={26} height={26} />
         </span>
         <p className="text-lg font-semibold text-balance">{importCard.isPending ? t("import.working") : t("import.drop")}</p>
-        <p className="max-w-md text-sm text-zinc-400">{t("import.formats")}</p>
+        <p className="max-w-md text-sm text-zinc-400">{t("import.formats", { mb: CHARX_MAX_BYTES / 1024 / 1024 })}</p>
         <span className="btn-ghost mt-1">{t("import.pick")}</span>
       </div>
-      <input ref={input} type="file" accept=".png,.json,.charx,image/png,application/json" className="hidden" onChange={(e) => void take(e.target.files?.[0])} data-testid="import-input" />
+      <input ref={input} type="file" accept=".png,.json,.charx,.jpg,.jpeg,image/png,image/jpeg,application/json" className="hidden" onChange={(e) => void take(e.target.files?.[0])} data-testid="import-input" />
       {error && (
         <ErrorNote className="mt-4" testId="import-error">
           {error}

@@ -123,6 +123,7 @@ export const VALID_INPUTS: Record<string, (fx: Fixture) => unknown> = {
   "characters.uploadImage": (fx) => ({ dataBase64: fx.portraitBase64 }),
   "characters.importCard": (fx) => ({ dataBase64: fx.cardBase64 }),
   "characters.exportCard": (fx) => ({ id: fx.characterId, format: "json" }),
+  "characters.assets": (fx) => ({ id: fx.characterId }),
   // Bring your own avatar (issue 12)
   "avatars.upload": (fx) => ({ characterId: fx.characterId, dataBase64: fx.avatarBase64 }),
   "avatars.remove": (fx) => ({ characterId: fx.characterId }),

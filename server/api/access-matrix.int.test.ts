@@ -40,6 +40,8 @@ const MATRIX: Record<string, Expected> = {
   "characters.uploadImage": SIGNED_IN,
   "characters.importCard": SIGNED_IN,
   "characters.exportCard": OWNER_OR_HIDDEN,
+  // The files a card carried (issue 16): seen by whoever sees the character.
+  "characters.assets": OWNER_OR_HIDDEN,
   // Bring your own avatar (issue 12): only the character's owner; another user doesn't see the private character.
   "avatars.upload": OWNER,
   "avatars.remove": OWNER,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callersOn, type TestUser } from "@/e2e/support/test-caller";
 import { createUser, testDatabase } from "@/e2e/support/test-db";
 import { base64Json, cardPng, fullV2Card } from "@/server/cards/test-cards";
-import type { CharacterInput } from "@/lib/schemas";
+import { CHARACTER_LIMITS, type CharacterInput } from "@/lib/schemas";
 
 const { db, sql } = testDatabase();
 afterAll(() => sql.end());
@@ -101,9 +101,9 @@ describe("characters: create, read, update, delete", () => {
     const attempts = [
       sample({ name: "" }),
       sample({ name: "가".repeat(81) }),
-      sample({ persona: "가".repeat(12_001) }),
+      sample({ persona: "가".repeat(CHARACTER_LIMITS.persona + 1) }),
       sample({ tags: Array.from({ length: 31 }, (_, i) => `태그${i}`) }),
-      sample({ alternateGreetings: Array.from({ length: 11 }, () => "안녕") }),
+      sample({ alternateGreetings: Array.from({ length: CHARACTER_LIMITS.alternateGreetings + 1 }, () => "안녕") }),
     ];
     for (const attempt of attempts) {
       const error = await callerFor(owner).characters.create(attempt).catch((e: unknown) => e);

@@ -17,6 +17,7 @@ import { allProcedures, callerAs, createFixture, VALID_INPUTS, type Fixture } fr
 import { isolatedDatabase } from "@/e2e/support/isolated-db";
 import { freePort } from "@/e2e/support/ports";
 import { GET as routeGet, POST as routePost } from "@/app/api/trpc/[trpc]/route";
+import { CHARACTER_LIMITS } from "@/lib/schemas";
 import { pngHeaderOnly } from "@/server/images/test-images";
 import { cardPng, v3Card } from "@/server/cards/test-cards";
 import { CharacterModel } from "@/server/characters/model";
@@ -177,7 +178,7 @@ async function craftedFiles(): Promise<unknown[]> {
     { dataBase64: card({ name: "\u200B\u200B" }) },
     { dataBase64: card({ name: "\u202Eevil" }) },
     { dataBase64: card({ name: "x".repeat(81) }) },
-    { dataBase64: card({ alternate_greetings: new Array(11).fill("안녕") }) },
+    { dataBase64: card({ alternate_greetings: new Array(CHARACTER_LIMITS.alternateGreetings + 1).fill("안녕") }) },
     { dataBase64: b64("hello, not a card") },
     { dataBase64: b64("{ not json") },
     { dataBase64: b64(png.subarray(0, 40)) },
@@ -326,9 +327,12 @@ describe("the HTTP boundary", () => {
 
   it("refuses a body over the route's limit with 413 before reading it", async () => {
     const big = JSON.stringify(superjson.serialize({ name: "x".repeat(2 * 1024 * 1024) }));
-    const response = await post("characters.create", big);
+    const response = await post("voices.create", big);
     expect(response.status).toBe(413);
     expect(await response.text()).toContain("larger than 1 MB");
+    // A character takes as much as a file (real cards' text runs to MBs), and no more.
+    const huge = JSON.stringify(superjson.serialize({ name: "x".repeat(13 * 1024 * 1024) }));
+    expect((await post("characters.create", huge)).status).toBe(413);
   });
 
   it("lets a card file through on the file procedures, up to their own limit", async () => {

@@ -1,5 +1,6 @@
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
+import { CHARX_MAX_BYTES } from "@/lib/charx-limits";
 import { CHARACTER_LIMITS, LIMITS, LOREBOOK_LIMITS } from "@/lib/schemas";
 import { CARD_ERROR_REASONS, parseCardFile, parseCardJson } from "./card";
 import { base64Json, cardPng, domainErrorOf, fullV2Card, portraitPng, v1Card } from "./test-cards";
@@ -86,16 +87,52 @@ describe("broken card data", () => {
     ["description → persona", { description: "가".repeat(CHARACTER_LIMITS.persona + 1) }, "persona"],
     ["creator_notes → creatorNotes", { creator_notes: "a".repeat(CHARACTER_LIMITS.creatorNotes + 1) }, "creatorNotes"],
     ["personality", { personality: "a".repeat(CHARACTER_LIMITS.personality + 1) }, "personality"],
+    ["first_mes → greeting", { first_mes: "a".repeat(CHARACTER_LIMITS.greeting + 1) }, "greeting"],
+    ["mes_example → exampleDialogue", { mes_example: "a".repeat(CHARACTER_LIMITS.exampleDialogue + 1) }, "exampleDialogue"],
     ["one alternate greeting", { alternate_greetings: ["a".repeat(CHARACTER_LIMITS.greeting + 1)] }, "alternateGreetings"],
-    ["alternate greetings", { alternate_greetings: Array.from({ length: CHARACTER_LIMITS.alternateGreetings + 1 }, (_, i) => `인사 ${i}`) }, "alternateGreetings"],
     ["scenario", { scenario: "a".repeat(LIMITS.scenarioField + 1) }, "scenario.situation"],
-    ["tags", { tags: Array.from({ length: CHARACTER_LIMITS.tags + 1 }, (_, i) => `tag${i}`) }, "tags"],
     ["character_book → lorebook entry", { character_book: { entries: [{ keys: ["a"], content: "가".repeat(LOREBOOK_LIMITS.content + 1) }] } }, "lorebook.entries.content"],
-    ["character_book → lorebook", { character_book: { entries: Array.from({ length: LOREBOOK_LIMITS.entries + 1 }, (_, i) => ({ keys: [`k${i}`], content: "x" })) } }, "lorebook.entries"],
-    ["character_book (kept extras)", { character_book: { entries: [{ keys: ["a"], content: "a", extensions: { big: "가".repeat(300_000) } }] } }, "cardExtras"],
-  ])("rejects a card whose %s is over its limit", async (_, data, field) => {
+    [
+      "character_book → lorebook, all entries together",
+      { character_book: { entries: Array.from({ length: 21 }, (_, i) => ({ keys: [`k${i}`], content: "x".repeat(LOREBOOK_LIMITS.totalContent / 20) })) } },
+      "lorebook.entries",
+    ],
+    ["character_book (kept extras)", { character_book: { entries: [{ keys: ["a"], content: "a", extensions: { big: "가".repeat(800_000) } }] } }, "cardExtras"],
+  ])("rejects a card whose %s is over its limit, naming the field", async (_, data, field) => {
     const error = await expectReason(() => parseCardJson(JSON.stringify(withData(data))), "card_field_too_long", field);
     expect(error.params.max).toEqual(expect.any(Number));
+  });
+
+  it.each([
+    ["alternate greetings", { alternate_greetings: Array.from({ length: CHARACTER_LIMITS.alternateGreetings + 1 }, (_, i) => `인사 ${i}`) }, "alternateGreetings"],
+    ["tags", { tags: Array.from({ length: CHARACTER_LIMITS.tags + 1 }, (_, i) => `tag${i}`) }, "tags"],
+    ["character_book → lorebook", { character_book: { entries: Array.from({ length: LOREBOOK_LIMITS.entries + 1 }, (_, i) => ({ keys: [`k${i}`], content: "x" })) } }, "lorebook.entries"],
+  ])("rejects a card with more %s than allowed, naming the field", async (_, data, field) => {
+    const error = await expectReason(() => parseCardJson(JSON.stringify(withData(data))), "card_field_too_many", field);
+    expect(error.params.max).toEqual(expect.any(Number));
+  });
+
+  it("says which lorebook entry is too long", async () => {
+    const entries = [{ keys: ["a"], content: "짧음" }, { keys: ["b"], content: "가".repeat(LOREBOOK_LIMITS.content + 1) }];
+    const error = await expectReason(() => parseCardJson(JSON.stringify(withData({ character_book: { entries } }))), "card_field_too_long", "lorebook.entries.content");
+    expect(error.params.entry).toBe(2);
+    expect(error.message).toContain("number 2");
+  });
+
+  it("takes cards as large as real ones: tens of thousands of characters, hundreds of greetings and lorebook entries", () => {
+    const character = parseCardJson(
+      JSON.stringify(
+        withData({
+          description: "가".repeat(60_000),
+          first_mes: "a".repeat(30_000),
+          alternate_greetings: Array.from({ length: 200 }, (_, i) => `인사 ${i} ${"말".repeat(500)}`),
+          character_book: { entries: Array.from({ length: 1_000 }, (_, i) => ({ keys: [`k${i}`], content: "설정".repeat(400) })) },
+        }),
+      ),
+    );
+    expect(character.persona.length).toBe(60_000);
+    expect(character.alternateGreetings).toHaveLength(200);
+    expect(character.lorebook.entries).toHaveLength(1_000);
   });
 
   it.each([
@@ -117,10 +154,17 @@ describe("broken card data", () => {
 });
 
 describe("size", () => {
-  it("rejects a file over the card size limit before reading it", async () => {
+  it("rejects a PNG over the card file limit (a PNG may carry its files, up to a CharX's size) before reading it", async () => {
     const png = await portraitPng();
-    const oversized = Buffer.concat([png, Buffer.alloc(CHARACTER_LIMITS.cardBytes)]);
-    await expectReason(() => parseCardFile(oversized), "card_too_large");
+    const oversized = Buffer.concat([png, Buffer.alloc(CHARX_MAX_BYTES)]);
+    const error = await expectReason(() => parseCardFile(oversized), "card_too_large");
+    expect(error.params.mb).toBe(CHARX_MAX_BYTES / 1024 / 1024);
+  });
+
+  it("rejects a JSON file over the card size limit before reading it", async () => {
+    const oversized = Buffer.concat([Buffer.from("{"), Buffer.alloc(CHARACTER_LIMITS.cardBytes, 0x20)]);
+    const error = await expectReason(() => parseCardFile(oversized), "card_too_large");
+    expect(error.params.mb).toBe(CHARACTER_LIMITS.cardBytes / 1024 / 1024);
   });
 
   it("rejects JSON text over the card size limit", async () => {

@@ -1,3 +1,4 @@
+import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { emptyLorebook } from "@/lib/schemas";
 import { parseCardFile, parseCardJson, taglineOf } from "./card";
@@ -23,6 +24,7 @@ describe("parseCardJson", () => {
       extensions: {},
       cardExtras: {},
       voice: null,
+      files: [],
     });
   });
 
@@ -86,6 +88,7 @@ describe("parseCardJson", () => {
         character_version: data.character_version,
       },
       voice: null,
+      files: [],
     });
   });
 
@@ -102,17 +105,19 @@ describe("parseCardJson", () => {
       tags: ["SF"],
       voice: avatarforge.voice,
       extensions: otherExtensions,
+      files: [],
     });
     expect(imported.extensions).not.toHaveProperty("avatarforge");
     // Empty values export writes anyway are not kept.
-    expect(imported.lorebook.entries).toMatchObject([{ keys: ["신호"], content: data.character_book.entries[0]!.content, order: 1 }]);
+    // The decorator is a directive, kept aside, not text the model would read.
+    expect(imported.lorebook.entries).toMatchObject([{ keys: ["신호"], content: "신호는 13광년 밖에서 왔다.", order: 1 }]);
+    // The portrait's `ccdefault:` asset is not kept: export writes the portrait itself.
     expect(imported.cardExtras).toEqual({
-      character_book: { extensions: {}, entryExtras: { "entry-1": { use_regex: false } } },
+      character_book: { extensions: {}, entryExtras: { "entry-1": { use_regex: false } }, entryDecorators: { "entry-1": ["@@depth 2"] } },
       nickname: "린",
       creator_notes_multilingual: data.creator_notes_multilingual,
       source: data.source,
       group_only_greetings: data.group_only_greetings,
-      assets: data.assets,
       creation_date: data.creation_date,
       modification_date: data.modification_date,
     });
@@ -135,11 +140,14 @@ describe("parseCardJson", () => {
 });
 
 describe("parseCardFile", () => {
-  it("reads a PNG with only a chara chunk and returns the PNG as the portrait", async () => {
+  it("reads a PNG with only a chara chunk and returns its picture, without the card's text, as the portrait", async () => {
     const png = await cardPng([{ keyword: "chara", text: base64Json(fullV2Card()) }]);
     const { character, portrait } = parseCardFile(png);
     expect(character.name).toBe("서연");
-    expect(portrait).toBe(png);
+    expect(portrait).not.toBeNull();
+    expect(portrait!.length).toBeLessThan(png.length);
+    expect(portrait!.includes("chara")).toBe(false);
+    expect((await sharp(portrait!).raw().toBuffer()).equals(await sharp(png).raw().toBuffer())).toBe(true);
   });
 
   it("reads a PNG with only a ccv3 chunk", async () => {

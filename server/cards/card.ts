@@ -1,9 +1,11 @@
 import { z } from "zod";
 import { CHARACTER_LIMITS, characterInputSchema, type CharacterInput, type Scenario } from "@/lib/schemas";
+import { CHARX_MAX_BYTES } from "@/lib/charx-limits";
 import { toPng } from "@/server/images/process";
+import { keptAssetsOf, linkedAssets, pngAssetChunks, withoutAssetLinks, type CardAsset, type CardFile } from "./assets";
 import { CARD_ERROR_REASONS, cardError } from "./errors";
 import { lorebookFromCard, lorebookToCard } from "./lorebook-card";
-import { isPng, readTextChunks, withTextChunks } from "./png-chunks";
+import { isPng, readTextChunks, withoutTextChunks, withTextChunks, type TextChunk } from "./png-chunks";
 
 export { CARD_ERROR_REASONS };
 
@@ -23,6 +25,8 @@ export interface ImportedCharacter extends Omit<CharacterInput, "voiceId" | "vis
   cardExtras: Record<string, unknown>;
   /** From extensions.avatarforge.voice. */
   voice: CardVoice | null;
+  /** Files the card carried by link (`__asset:N` chunks of a PNG, `data:` URIs), still unchecked. */
+  files: CardFile[];
 }
 
 export type ExportableCharacter = Omit<CharacterInput, "voiceId" | "visibility"> & {
@@ -72,7 +76,8 @@ export interface CardV3 {
 
 /** Our namespace inside card `extensions`. */
 const NAMESPACE = "avatarforge";
-const MAX_KEPT_JSON_BYTES = 256 * 1024;
+/** Card data we have no column for (RisuAI's scripts, a lorebook's per-entry settings…), as JSON. */
+const MAX_KEPT_JSON_BYTES = 2 * 1024 * 1024;
 
 /** Our fields, the card field each comes from, and how messages name them. */
 const FIELDS = {
@@ -168,15 +173,22 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function tooLarge() {
-  const maxBytes = CHARACTER_LIMITS.cardBytes;
-  return cardError("card_too_large", `Character card files can be at most ${maxBytes / 1024 / 1024} MB.`, { maxBytes });
+function tooLarge(maxBytes: number = CHARACTER_LIMITS.cardBytes) {
+  return cardError("card_too_large", `Character card files can be at most ${maxBytes / 1024 / 1024} MB.`, { maxBytes, mb: maxBytes / 1024 / 1024 });
 }
 
-/** A card from a PNG portrait (its `ccv3` chunk, else `chara`) or from a JSON file. */
+/**
+ * A card from a PNG portrait (its `ccv3` chunk, else `chara`, with RisuAI's `chara-ext-asset_:N`
+ * files) or from a JSON file. A PNG may be as large as a CharX (its assets ride in it); its card
+ * text, like a JSON card, is held to the card limit.
+ */
 export function parseCardFile(bytes: Buffer): { character: ImportedCharacter; portrait: Buffer | null } {
+  if (isPng(bytes)) {
+    if (bytes.length > CHARX_MAX_BYTES) throw tooLarge(CHARX_MAX_BYTES);
+    const chunks = readTextChunks(bytes);
+    return { character: parseCardJson(cardTextFromPng(chunks), pngAssetChunks(chunks)), portrait: withoutTextChunks(bytes) };
+  }
   if (bytes.length > CHARACTER_LIMITS.cardBytes) throw tooLarge();
-  if (isPng(bytes)) return { character: parseCardJson(cardTextFromPng(bytes)), portrait: bytes };
   const text = decodeUtf8(bytes);
   if (text === null || !text.replace(/^\uFEFF/, "").trimStart().startsWith("{")) {
     throw cardError("card_not_card_file", "This is not a character card: upload a card PNG or a card JSON file.");
@@ -193,8 +205,7 @@ function decodeUtf8(bytes: Buffer): string | null {
   }
 }
 
-function cardTextFromPng(png: Buffer): string {
-  const chunks = readTextChunks(png);
+function cardTextFromPng(chunks: TextChunk[]): string {
   const chunk =
     chunks.find((c) => c.keyword.toLowerCase() === "ccv3") ?? chunks.find((c) => c.keyword.toLowerCase() === "chara");
   if (!chunk) throw cardError("card_no_chunk", "This PNG image has no character card in it.");
@@ -214,11 +225,11 @@ function decodeBase64(text: string, keyword: string): Buffer {
   return Buffer.from(trimmed, "base64");
 }
 
-/** A card as JSON text: V1, or V2/V3 with the character under `data`. */
-export function parseCardJson(text: string): ImportedCharacter {
+/** A card as JSON text: V1, or V2/V3 with the character under `data`; `pngAssets` are the files its `__asset:N` links name. */
+export function parseCardJson(text: string, pngAssets: ReadonlyMap<string, Buffer> = new Map()): ImportedCharacter {
   if (Buffer.byteLength(text, "utf8") > CHARACTER_LIMITS.cardBytes) throw tooLarge();
   const card = parseJsonObject(text.replace(/^\uFEFF/, ""));
-  return importCardData(cardDataOf(card));
+  return importCardData(cardDataOf(card), pngAssets);
 }
 
 /** Nesting deeper than any real card (a lorebook entry sits ~5 levels down) is refused unparsed. */
@@ -294,9 +305,12 @@ function cardDataOf(card: Record<string, unknown>): Record<string, unknown> {
   return card.data;
 }
 
-function importCardData(raw: Record<string, unknown>): ImportedCharacter {
+function importCardData(raw: Record<string, unknown>, pngAssets: ReadonlyMap<string, Buffer>): ImportedCharacter {
   const data = checkCardTypes(raw);
-  const { [NAMESPACE]: own, ...extensions } = data.extensions ?? {};
+  const { [NAMESPACE]: own, ...cardExtensions } = data.extensions ?? {};
+  // Files the card carries by link become files; what it only points at stays in the card.
+  const linked = linkedAssets(raw.assets, cardExtensions, pngAssets);
+  const extensions = linked.extensions;
   const ours = readOwnNamespace(own);
   const book = data.character_book ? lorebookFromCard(data.character_book) : null;
   const creatorNotes = data.creator_notes ?? "";
@@ -315,10 +329,15 @@ function importCardData(raw: Record<string, unknown>): ImportedCharacter {
     category: ours.category,
     tags: withoutBlanks(data.tags),
   });
-  const cardExtras = { ...extrasOf(raw), ...(book?.kept && { character_book: book.kept }) };
+  const { assets: _listed, ...otherExtras } = extrasOf(raw);
+  const cardExtras = {
+    ...otherExtras,
+    ...(linked.kept.length > 0 && { assets: linked.kept }),
+    ...(book?.kept && { character_book: book.kept }),
+  };
   checkKeptSize("cardExtras", cardExtras, "extra fields (lorebook and others)");
   checkKeptSize("extensions", extensions, "extensions");
-  return { ...fields, extensions, cardExtras, voice: ours.voice };
+  return { ...fields, extensions, cardExtras, voice: ours.voice, files: linked.files };
 }
 
 /** Our field name for a card field, or the card field's own name when we have no column for it. */
@@ -395,12 +414,14 @@ function fieldError(issue: z.core.$ZodIssue): Error {
     return cardError("card_invalid", `${named} is not valid: ${issue.message}`, { field });
   }
   const max = Number(issue.maximum);
-  const isEntry = issue.path.some((key) => typeof key === "number");
-  const problem =
-    issue.origin === "array"
-      ? `has more than ${max} entries`
-      : `${isEntry ? "has an entry" : "is"} longer than ${max} characters`;
-  return cardError("card_field_too_long", `${named} ${problem}.`, { field, max });
+  const entry = issue.path.find((key) => typeof key === "number");
+  if (issue.origin === "array") return cardError("card_field_too_many", `${named} has more than ${max} entries.`, { field, max });
+  const problem = entry === undefined ? "is" : `has an entry (number ${entry + 1}) that is`;
+  return cardError("card_field_too_long", `${named} ${problem} longer than ${max} characters.`, {
+    field,
+    max,
+    ...(entry !== undefined && { entry: entry + 1 }),
+  });
 }
 
 function isExportDefault(field: string, value: unknown): boolean {
@@ -459,7 +480,7 @@ function cardDataV2(c: ExportableCharacter): CardV2Data {
     tags: c.tags,
     creator: textExtra(extras, "creator"),
     character_version: textExtra(extras, "character_version"),
-    extensions: { ...c.extensions, [NAMESPACE]: { scenario: c.scenario, category: c.category, voice: c.voice, tagline: c.description } },
+    extensions: { ...withoutAssetLinks(c.extensions), [NAMESPACE]: { scenario: c.scenario, category: c.category, voice: c.voice, tagline: c.description } },
   };
 }
 
@@ -484,8 +505,13 @@ function cardDates(c: ExportableCharacter): { creation_date?: unknown; modificat
   };
 }
 
-export function buildCardV3(c: ExportableCharacter): CardV3 {
-  const v3Extras = Object.fromEntries(Object.entries(c.cardExtras).filter(([field]) => !V2_FIELDS.has(field)));
+/**
+ * The V3 card. Its `data.assets`: the portrait as `ccdefault:` (the card's own picture; a CharX
+ * writes it as a file), then `assets` (the files export writes, by the URI the format uses), then
+ * what the imported card only pointed at. Never a link to a file the export does not carry.
+ */
+export function buildCardV3(c: ExportableCharacter, assets: readonly CardAsset[] = []): CardV3 {
+  const v3Extras = Object.fromEntries(Object.entries(c.cardExtras).filter(([field]) => !V2_FIELDS.has(field) && field !== "assets"));
   const groupGreetings = z.array(z.string()).safeParse(c.cardExtras.group_only_greetings);
   return {
     spec: "chara_card_v3",
@@ -495,24 +521,45 @@ export function buildCardV3(c: ExportableCharacter): CardV3 {
       ...v3Extras,
       group_only_greetings: groupGreetings.success ? groupGreetings.data : [],
       ...cardDates(c),
+      assets: [{ type: "icon", uri: "ccdefault:", name: "main", ext: "png" }, ...assets, ...keptAssetsOf(c.cardExtras.assets)],
     },
   };
 }
 
-/** A V3 card as a pretty-printed JSON file. */
-export function exportCardJson(c: ExportableCharacter): string {
-  return JSON.stringify(buildCardV3(c), null, 2);
+/** A file the character carries (an asset, x_meta or module), as export reads it back. */
+export interface ExportFile {
+  kind: "asset" | "x_meta" | "module";
+  type: string | null;
+  name: string;
+  ext: string;
+  contentType: string;
+  bytes: Buffer;
+}
+
+const assetsIn = (files: readonly ExportFile[]) => files.filter((f) => f.kind === "asset");
+
+/** A V3 card as a pretty-printed JSON file; the files it carries ride in it as `data:` URIs (as RisuAI writes them). */
+export function exportCardJson(c: ExportableCharacter, files: readonly ExportFile[] = []): string {
+  const assets = assetsIn(files).map((f) => ({ type: f.type ?? "other", uri: `data:${f.contentType};base64,${f.bytes.toString("base64")}`, name: f.name, ext: f.ext }));
+  return JSON.stringify(buildCardV3(c, assets), null, 2);
 }
 
 function base64Json(card: object): string {
   return Buffer.from(JSON.stringify(card), "utf8").toString("base64");
 }
 
-/** The portrait as a PNG carrying the card twice: `chara` (V2) for older apps and `ccv3` (V3). */
-export async function exportCardPng(c: ExportableCharacter, portrait: Buffer): Promise<Buffer> {
+/**
+ * The portrait as a PNG carrying the card twice: `chara` (V2) for older apps and `ccv3` (V3), and
+ * the files it carries as RisuAI writes them: each in a `chara-ext-asset_:N` chunk, named in the V3
+ * card's assets as `__asset:N`.
+ */
+export async function exportCardPng(c: ExportableCharacter, portrait: Buffer, files: readonly ExportFile[] = []): Promise<Buffer> {
   const png = await toPng(portrait);
+  const carried = assetsIn(files);
+  const assets = carried.map((f, i) => ({ type: f.type ?? "other", uri: `__asset:${i + 1}`, name: f.name, ext: f.ext }));
   return withTextChunks(png, [
     { keyword: "chara", text: base64Json(buildCardV2(c)) },
-    { keyword: "ccv3", text: base64Json(buildCardV3(c)) },
+    ...carried.map((f, i) => ({ keyword: `chara-ext-asset_:${i + 1}`, text: f.bytes.toString("base64") })),
+    { keyword: "ccv3", text: base64Json(buildCardV3(c, assets)) },
   ]);
 }

@@ -22,6 +22,12 @@ export const CARD_ERROR_REASONS = [
   "card_charx_missing_file",
   "card_charx_file_too_large",
   "card_charx_bad_path",
+  // Cards as RisuAI makes them (issue 16)
+  "card_field_too_many",
+  "card_assets_too_many",
+  "card_assets_too_large",
+  "card_asset_not_image",
+  "card_asset_missing",
 ] as const;
 export type CardErrorReason = (typeof CARD_ERROR_REASONS)[number];
 

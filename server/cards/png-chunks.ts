@@ -1,3 +1,4 @@
+import { crc32 as zlibCrc32 } from "node:zlib";
 import { cardError } from "./errors";
 
 export interface PngChunk {
@@ -15,19 +16,11 @@ const MAX_CHUNK_LENGTH = 0x7fffffff;
 const TEXT_CHUNK_TYPES = new Set(["tEXt", "iTXt", "zTXt"]);
 const CARD_KEYWORDS = new Set(["chara", "ccv3"]);
 
-const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let bit = 0; bit < 8; bit++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-/** CRC-32 as PNG uses it (Node 20's zlib has no crc32). */
+/** CRC-32 as PNG uses it, in native code (a card PNG with its assets runs to tens of MB). */
 export function crc32(...parts: Uint8Array[]): number {
-  let crc = 0xffffffff;
-  for (const part of parts) {
-    for (const byte of part) crc = (CRC_TABLE[(crc ^ byte) & 0xff] ?? 0) ^ (crc >>> 8);
-  }
-  return (crc ^ 0xffffffff) >>> 0;
+  let crc = 0;
+  for (const part of parts) crc = zlibCrc32(part, crc);
+  return crc >>> 0;
 }
 
 export function isPng(bytes: Buffer): boolean {
@@ -106,8 +99,16 @@ export function readTextChunks(png: Buffer): TextChunk[] {
     .filter((chunk): chunk is TextChunk => chunk !== null);
 }
 
+/** A card's own text chunks: `chara`, `ccv3` and RisuAI's `chara-ext-asset_:N` files. */
 function isCardTextChunk(chunk: PngChunk): boolean {
-  return TEXT_CHUNK_TYPES.has(chunk.type) && CARD_KEYWORDS.has(keywordOf(chunk)?.toLowerCase() ?? "");
+  if (!TEXT_CHUNK_TYPES.has(chunk.type)) return false;
+  const keyword = keywordOf(chunk)?.toLowerCase() ?? "";
+  return CARD_KEYWORDS.has(keyword) || keyword.startsWith("chara-ext-asset_");
+}
+
+/** The picture alone: the PNG without any text chunk (a card PNG with its assets can be far larger than its picture). */
+export function withoutTextChunks(png: Buffer): Buffer {
+  return encodePng(readChunks(png).filter((chunk) => !TEXT_CHUNK_TYPES.has(chunk.type)));
 }
 
 function encodeTextChunk({ keyword, text }: TextChunk): PngChunk {
@@ -117,7 +118,7 @@ function encodeTextChunk({ keyword, text }: TextChunk): PngChunk {
   return { type: "tEXt", data: Buffer.from(`${keyword}\0${text}`, "latin1") };
 }
 
-/** The PNG with its old `chara`/`ccv3` text chunks removed and `chunks` added as tEXt right before IEND. */
+/** The PNG with its old card chunks (`chara`, `ccv3`, `chara-ext-asset_`) removed and `chunks` added as tEXt right before IEND. */
 export function withTextChunks(png: Buffer, chunks: TextChunk[]): Buffer {
   const kept = readChunks(png).filter((chunk) => chunk.type !== "IEND" && !isCardTextChunk(chunk));
   return encodePng([...kept, ...chunks.map(encodeTextChunk), { type: "IEND", data: Buffer.alloc(0) }]);

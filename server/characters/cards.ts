@@ -3,8 +3,10 @@ import { downloadName } from "@/server/chats/download";
 import path from "node:path";
 import { and, eq } from "drizzle-orm";
 import { idSchema, voiceInputSchema } from "@/lib/schemas";
+import { checkCardFileTotals, checkCardFiles, type CardFile } from "@/server/cards/assets";
 import { buildCardV3, exportCardJson, exportCardPng, parseCardFile, parseCardJson, type CardVoice } from "@/server/cards/card";
-import { CHARX_CONTENT_TYPE, isCharx, packCharx, unpackCharx } from "@/server/cards/charx";
+import { CHARX_CONTENT_TYPE, endsWithZip, isCharx, isJpeg, packCharx, unpackCharx } from "@/server/cards/charx";
+import { cardError } from "@/server/cards/errors";
 import { validateAvatarModel } from "@/server/avatars/gltf";
 import { avatarModelFor, storeAvatarModel } from "@/server/avatars/models";
 import { toPng } from "@/server/images/process";
@@ -13,6 +15,7 @@ import { characters, images, type Character, type Voice } from "@/server/db/sche
 import { DomainError } from "@/server/errors";
 import { preparePortrait, type PreparedImage } from "@/server/images/process";
 import { VoiceModel } from "@/server/voices/model";
+import { characterFilesForExport, storeCharacterAssets } from "./assets";
 import { CharacterModel } from "./model";
 
 const DEFAULT_PORTRAIT = "/characters/default.png";
@@ -67,16 +70,20 @@ async function voiceForImport(voices: VoiceModel, voice: CardVoice | null): Prom
 }
 
 /**
- * A card file (PNG or JSON, V1/V2/V3) becomes a new private character. Everything is checked
- * before anything is written, and the writes (a new voice, the portrait, the character) are one
- * transaction, so a card that fails anywhere leaves nothing behind.
+ * A card file (PNG or JSON, V1/V2/V3, a .charx or a CHARX-JPEG) becomes a new private character
+ * with every file it carries. Everything is checked before anything is written, and the writes (a
+ * new voice, the portrait, the character, its files) are one transaction, so a card that fails
+ * anywhere leaves nothing behind.
  */
 export async function importCharacterCard(db: Database, userId: string, bytes: Buffer) {
-  const { character, portrait, model } = readCardFile(bytes);
-  // Decoding the picture and validating the model are the slow parts: done before the transaction opens.
+  const { character, portrait, model, files: carried } = await readCardFile(bytes);
+  // Decoding the pictures and validating the model are the slow parts: done before the transaction opens.
   const prepared = portrait ? await preparePortrait(portrait) : null;
   const avatar = model ? { bytes: model, validated: await validateAvatarModel(model) } : null;
-  const { extensions, cardExtras, voice, ...fields } = character;
+  const { extensions, cardExtras, voice, files: linked, ...fields } = character;
+  const files = [...carried, ...linked];
+  checkCardFileTotals(files, (portrait?.length ?? 0) + (model?.length ?? 0));
+  const checkedFiles = await checkCardFiles(files);
   return db.transaction(async (tx) => {
     const voiceId = await voiceForImport(new VoiceModel(tx, userId), voice);
     const image = prepared ? await storePortrait(tx, userId, prepared) : null;
@@ -84,6 +91,7 @@ export async function importCharacterCard(db: Database, userId: string, bytes: B
       { ...fields, voiceId, visibility: "private", imageId: image?.imageId ?? null },
       { extensions, cardExtras },
     );
+    await storeCharacterAssets(tx, created.id, checkedFiles);
     if (!avatar) return created;
     const avatarModelId = await storeAvatarModel(tx, userId, avatar.validated, avatar.bytes);
     await tx.update(characters).set({ avatarModelId }).where(eq(characters.id, created.id));
@@ -91,18 +99,18 @@ export async function importCharacterCard(db: Database, userId: string, bytes: B
   });
 }
 
-/** A PNG/JSON card, or a .charx with its portrait and 3D model (the archive's own asset paths are dropped from the kept extras). */
-function readCardFile(bytes: Buffer) {
-  if (!isCharx(bytes)) return { ...parseCardFile(bytes), model: null };
-  const { cardJson, portrait, model } = unpackCharx(bytes);
-  const character = parseCardJson(cardJson);
-  const assets = character.cardExtras.assets;
-  if (Array.isArray(assets)) {
-    const kept = assets.filter((asset: unknown) => !(typeof asset === "object" && asset !== null && String((asset as { uri?: unknown }).uri).startsWith("embeded://")));
-    const { assets: _dropped, ...rest } = character.cardExtras;
-    character.cardExtras = kept.length > 0 ? { ...rest, assets: kept } : rest;
+/**
+ * A PNG/JSON card, or a .charx or CHARX-JPEG (unpacked on the worker pool) with its portrait, 3D
+ * model and files. A CHARX-JPEG without an icon has its JPEG for a portrait.
+ */
+async function readCardFile(bytes: Buffer): Promise<{ character: ReturnType<typeof parseCardJson>; portrait: Buffer | null; model: Buffer | null; files: CardFile[] }> {
+  const zipped = isCharx(bytes) || (isJpeg(bytes) && endsWithZip(bytes));
+  if (!zipped) {
+    if (isJpeg(bytes)) throw cardError("card_not_card_file", "This JPEG has no character card in it.");
+    return { ...parseCardFile(bytes), model: null, files: [] };
   }
-  return { character, portrait, model };
+  const { cardJson, portrait, jpeg, model, files } = await unpackCharx(bytes);
+  return { character: parseCardJson(cardJson), portrait: portrait ?? jpeg, model, files };
 }
 
 async function portraitBytes(db: Database, imageUrl: string | null): Promise<Buffer> {
@@ -135,26 +143,30 @@ function fileName(character: Character, extension: string) {
 }
 
 /**
- * Any character the viewer can see, as a PNG card (portrait + V2 and V3 chunks), V3 JSON, or a
- * CharX zip carrying the portrait and the 3D avatar (only a model the viewer may load).
+ * Any character the viewer can see, as a PNG card (portrait + V2 and V3 chunks, its files as
+ * `chara-ext-asset_:N` chunks), V3 JSON (its files as `data:` URIs), or a CharX zip carrying the
+ * portrait (the app's default picture when it has none: RisuAI's importer waits for an icon), the
+ * 3D avatar (only a model the viewer may load) and every file the character carries.
  */
 export async function exportCharacterCard(db: Database, viewerId: string | null, id: string, format: "png" | "json" | "charx") {
   const character = await new CharacterModel(db, viewerId).get(id);
   const voice = character.voiceId ? await new VoiceModel(db, viewerId).get(character.voiceId).catch(() => null) : null;
   const exportable = { ...character, voice: cardVoice(voice) };
+  const files = await characterFilesForExport(db, character.id);
   if (format === "charx") {
     const model = character.avatarModelId ? await avatarModelFor(db, viewerId, character.avatarModelId) : null;
     const charx = packCharx({
       card: buildCardV3(exportable),
-      portraitPng: character.imageUrl ? await toPng(await portraitBytes(db, character.imageUrl)) : null,
+      portraitPng: await toPng(await portraitBytes(db, character.imageUrl)),
       model: model && { bytes: model.bytes, format: model.format },
+      files,
     });
     return { fileName: fileName(character, "charx"), contentType: CHARX_CONTENT_TYPE, dataBase64: charx.toString("base64") };
   }
   if (format === "json") {
-    const json = exportCardJson(exportable);
+    const json = exportCardJson(exportable, files);
     return { fileName: fileName(character, "json"), contentType: "application/json", dataBase64: Buffer.from(json, "utf8").toString("base64") };
   }
-  const png = await exportCardPng(exportable, await portraitBytes(db, character.imageUrl));
+  const png = await exportCardPng(exportable, await portraitBytes(db, character.imageUrl), files);
   return { fileName: fileName(character, "png"), contentType: "image/png", dataBase64: png.toString("base64") };
 }

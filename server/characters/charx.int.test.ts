@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildVrm1, editGlbJson } from "@/e2e/fixtures/avatars";
 import { callersOn, type TestUser } from "@/e2e/support/test-caller";
 import { createUser, testDatabase } from "@/e2e/support/test-db";
-import { packCharx, unpackCharx } from "@/server/cards/charx";
+import { packCharx, unpackCharxHere as unpackCharx } from "@/server/cards/charx";
 import type { CardV3 } from "@/server/cards/card";
 import { v3Card, portraitPng } from "@/server/cards/test-cards";
 import { avatarModels, characters, images } from "@/server/db/schema";
@@ -96,12 +96,14 @@ describe("CharX export and import", () => {
     expect(unpackCharx(Buffer.from(own.dataBase64, "base64")).model).not.toBeNull();
   });
 
-  it("exports a character without an avatar as a CharX without a model", async () => {
+  it("exports a character without an avatar or a portrait as a CharX without a model, with the default picture as its icon", async () => {
     const character = await callerFor(owner).characters.create({ name: "평범한 사서", persona: "조용한 사서", visibility: "private" });
     const file = await callerFor(owner).characters.exportCard({ id: character.id, format: "charx" });
     const unpacked = unpackCharx(Buffer.from(file.dataBase64, "base64"));
     expect(unpacked.model).toBeNull();
-    expect(unpacked.portrait).toBeNull();
+    // RisuAI's importer waits for an icon: there always is one.
+    expect(unpacked.portrait).not.toBeNull();
+    expect((await sharp(unpacked.portrait!).metadata()).format).toBe("png");
   });
 
   it("refuses the whole import when the model inside is bad: nothing is written", async () => {
@@ -115,7 +117,7 @@ describe("CharX export and import", () => {
   });
 
   it("refuses a hostile archive with its reason, writing nothing", async () => {
-    const charx = packCharx({ card: v3Card() as unknown as CardV3 });
+    const charx = packCharx({ card: v3Card() as unknown as CardV3, portraitPng: await portraitPng() });
     const damaged = Buffer.from(charx.subarray(0, charx.length - 10));
     const before = await rowsOf(importer.id);
     const error = await trpcError(callerFor(importer).characters.importCard({ dataBase64: b64(damaged) }));

@@ -5,6 +5,7 @@ import { avatarModels, characters, images, voices, type Character } from "@/serv
 import { DomainError, notFound } from "@/server/errors";
 import { containsPattern, decodeCursor, encodeCursor } from "@/server/db/query-helpers";
 import { VoiceModel } from "@/server/voices/model";
+import { copyCharacterAssets, deleteCharacterAssets } from "./assets";
 
 export type GalleryScope = "all" | "presets" | "mine" | "public";
 
@@ -241,6 +242,8 @@ export class CharacterModel {
         visibility: "private",
       })
       .returning();
+    // The files its card carried (emotion sprites, backgrounds, module…) go with the copy.
+    await copyCharacterAssets(this.db, source.id, row!.id);
     return row!;
   }
 
@@ -259,6 +262,8 @@ export class CharacterModel {
   async delete(id: string) {
     const character = await this.editable(id);
     await this.db.update(characters).set({ deletedAt: new Date() }).where(eq(characters.id, character.id));
+    // Nobody sees a deleted character's page again: the files its card carried go now.
+    await deleteCharacterAssets(this.db, character.id);
     return { id: character.id };
   }
 }

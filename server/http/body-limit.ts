@@ -1,4 +1,5 @@
 import "server-only";
+import { CHARX_MAX_BYTES } from "@/lib/charx-limits";
 
 /**
  * The request with its body read up to `maxBytes`, or "too_large". A declared Content-Length over
@@ -35,15 +36,20 @@ const BODY_LIMIT = 1 * MB;
 /** A chat file of up to 5 MB, or a 5 MB portrait or image, as base64 in JSON. */
 const FILE_BODY_LIMIT = 12 * MB;
 const FILE_PROCEDURES = new Set(["characters.uploadImage", "sessions.importChat", "avatars.generate"]);
-/** A 3D avatar (VRM/GLB) of up to 30 MB, or a card file (a .charx of up to 31 MB carrying one), as base64 in JSON. */
+/** A 3D avatar (VRM/GLB) of up to 30 MB, as base64 in JSON. */
 const MODEL_BODY_LIMIT = 42 * MB;
-const MODEL_PROCEDURES = new Set(["avatars.upload", "characters.importCard"]);
+const MODEL_PROCEDURES = new Set(["avatars.upload"]);
+/** A card file with its own files (a .charx, CHARX-JPEG or RisuAI PNG of up to CHARX_MAX_BYTES), as base64 in JSON. */
+const CARD_BODY_LIMIT = Math.ceil(CHARX_MAX_BYTES / 3) * 4 + 64 * 1024;
+/** A character as real cards make it (text fields of up to 100k characters, hundreds of greetings and lorebook entries): as much as a file. */
+const CHARACTER_PROCEDURES = new Set(["characters.create", "characters.update"]);
 
 /**
  * The most a tRPC request may send, by the procedures it calls (a batch: the largest of them).
  * One table for the Node path (server/http/fast-trpc.ts) and the App Router route alike.
  */
 export function trpcBodyLimit(procedures: readonly string[]): number {
+  if (procedures.includes("characters.importCard")) return CARD_BODY_LIMIT;
   if (procedures.some((name) => MODEL_PROCEDURES.has(name))) return MODEL_BODY_LIMIT;
-  return procedures.some((name) => FILE_PROCEDURES.has(name)) ? FILE_BODY_LIMIT : BODY_LIMIT;
+  return procedures.some((name) => FILE_PROCEDURES.has(name) || CHARACTER_PROCEDURES.has(name)) ? FILE_BODY_LIMIT : BODY_LIMIT;
 }

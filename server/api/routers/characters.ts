@@ -10,6 +10,7 @@ import {
   pageCursorSchema,
   searchQuerySchema,
 } from "@/lib/schemas";
+import { characterFilesFor } from "@/server/characters/assets";
 import { exportCharacterCard, importCharacterCard, uploadPortrait } from "@/server/characters/cards";
 import { CHARX_MAX_BYTES } from "@/server/cards/charx";
 import { CharacterModel } from "@/server/characters/model";
@@ -59,6 +60,11 @@ export const charactersRouter = createTRPCRouter({
 
   get: withCharacters.input(z.object({ id: idSchema })).query(({ ctx, input }) => ctx.characters.details(input.id)),
 
+  /** The files a character's card carried (emotion sprites, backgrounds, others), without their bytes; each at /api/assets/<id>. */
+  assets: withCharacters
+    .input(z.object({ id: idSchema }))
+    .query(({ ctx, input }) => characterFilesFor(ctx.db, ctx.session?.user?.id ?? null, input.id)),
+
   create: withOwnCharacters
     .input(characterInputSchema.extend({ imageId: imageIdSchema }))
     .mutation(({ ctx, input }) => ctx.characters.create(input)),
@@ -79,7 +85,7 @@ export const charactersRouter = createTRPCRouter({
     .use(({ ctx, next }) => consume(ctx.db, budgets.upload(ctx.user.id)).then(() => next()))
     .mutation(({ ctx, input }) => uploadPortrait(ctx.db, ctx.user.id, Buffer.from(input.dataBase64, "base64"))),
 
-  /** A Character Card V1/V2/V3, PNG or JSON, or a CharX (.charx, with its portrait and 3D avatar), becomes a new private character. */
+  /** A Character Card V1/V2/V3, PNG or JSON, or a CharX (.charx or CHARX-JPEG, with its portrait, 3D avatar and files), becomes a new private character. */
   importCard: protectedProcedure
     .input(z.object({ dataBase64: base64Of(Math.max(CHARACTER_LIMITS.cardBytes, CHARX_MAX_BYTES), "card file") }))
     .use(({ ctx, next }) => consume(ctx.db, budgets.cardImport(ctx.user.id)).then(() => next()))
