@@ -20,6 +20,17 @@
 //    animation frame) to a value above 0 after it, both with performance.now().
 // 3. The server's memory while a generation job runs (fake Hunyuan3D-2, one job of JOB_MS): RSS
 //    idle before, peak during (sampled every 20 ms), and after.
+// 4. Hostile models (e2e/fixtures/hostile-models.ts: a million empty nodes, a million instances, a
+//    16384² texture, …) uploaded over and over by two clients at once: the server's event-loop
+//    delay (perf_hooks.monitorEventLoopDelay in the server process, loaded by
+//    e2e/bench/event-loop-probe.mjs) and /api/health's latency, next to the same while idle.
+//    Each upload must be refused with its reason. Target: event-loop p99 under 50 ms.
+// 5. Simplifying a 600k-triangle textured mesh (a raw generated bust) with fitGeneratedModel, on
+//    its worker thread as the jobs do: triangles before → after and the time, to the default limit
+//    and to a lower one.
+//
+// AF_BENCH_AVATAR_PARTS=hostile,simplify runs only those parts (js, mouth, memory, hostile,
+// simplify; all by default).
 //
 // Targets are informative; the script exits non-zero only when the run itself broke.
 import { spawnSync } from "node:child_process";
@@ -33,8 +44,10 @@ import { gzipSync } from "node:zlib";
 import { chromium, type Browser } from "@playwright/test";
 import { asc, eq, isNull } from "drizzle-orm";
 import { SAMPLE_RATE, synthesize } from "../fakes/sovits";
-import { buildVrm1 } from "../fixtures/avatars";
+import { buildTexturedGeneratorGlb, buildVrm1 } from "../fixtures/avatars";
+import { hostileModels } from "../fixtures/hostile-models";
 import { portraitPng } from "../fixtures/images";
+import { freePort } from "../support/ports";
 import { signedInCookie } from "../support/session-cookie";
 import {
   type AppClient,
@@ -60,6 +73,7 @@ import {
   table,
   verdict,
 } from "./harness";
+import { fitGeneratedModel } from "@/server/avatars/gltf";
 import { characters, voices } from "@/server/db/schema";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -75,7 +89,13 @@ const SENTENCES = [
   "Bring a warm coat, the wind is cold by the sea.",
   "Tell me everything about your day first.",
 ];
-const TARGETS = { firstLoadGrowth: 0.05, mouthFrames: 1 };
+const TARGETS = { firstLoadGrowth: 0.05, mouthFrames: 1, eventLoopP99Ms: 50 };
+/** Each hostile model is uploaded this many times by each of HOSTILE_CLIENTS clients at once. */
+const HOSTILE_ROUNDS = 3;
+const HOSTILE_CLIENTS = 2;
+const IDLE_MS = 5_000;
+const SIMPLIFY_TRIANGLES = 600_000;
+const PARTS = new Set((process.env.AF_BENCH_AVATAR_PARTS ?? "js,mouth,memory,hostile,simplify").split(",").map((part) => part.trim()));
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} kB`;
 const pct = (value: number) => (Number.isFinite(value) ? `${value >= 0 ? "+" : ""}${(value * 100).toFixed(1)}%` : "n/a");
@@ -343,6 +363,124 @@ async function memoryDuringGeneration(options: { client: AppClient; characterId:
 }
 
 // ---------------------------------------------------------------------------------------------
+// 4. Hostile models: the server's event loop and health while they are uploaded
+
+interface LoopFigure {
+  samples: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+interface HostilePhase {
+  loop: LoopFigure;
+  health: number[];
+}
+
+interface HostileFigures {
+  idle: HostilePhase;
+  during: HostilePhase;
+  uploads: Array<{ name: string; bytes: number; ms: number[]; refusedAs: string[]; expected: string }>;
+  ms: number;
+}
+
+async function probe(port: number, action: "start" | "stop"): Promise<LoopFigure> {
+  const response = await fetch(`http://127.0.0.1:${port}/${action}`, { method: "POST" });
+  if (!response.ok) throw new Error(`event-loop probe /${action}: HTTP ${response.status}`);
+  return (await response.json()) as LoopFigure;
+}
+
+/** /api/health, one request at a time (a pause of 20 ms between), until `done()`; each latency. */
+async function pollHealth(baseUrl: string, done: () => boolean, problems: string[]): Promise<number[]> {
+  const latencies: number[] = [];
+  while (!done()) {
+    const started = performance.now();
+    const response = await fetch(`${baseUrl}/api/health`);
+    await response.arrayBuffer();
+    latencies.push(performance.now() - started);
+    if (!response.ok) problems.push(`health answered ${response.status}`);
+    await sleep(20);
+  }
+  return latencies;
+}
+
+async function hostileUploads(options: { client: AppClient; characterId: string; baseUrl: string; probePort: number; problems: string[] }): Promise<HostileFigures> {
+  const models = await hostileModels();
+  const encoded = models.map((model) => ({ ...model, base64: Buffer.from(model.bytes).toString("base64") }));
+  // Warm-up: the worker thread's first start, and the route's first call.
+  await options.client.avatars.upload.mutate({ characterId: options.characterId, dataBase64: Buffer.from(await buildVrm1()).toString("base64") });
+
+  await probe(options.probePort, "start");
+  const idleUntil = performance.now() + IDLE_MS;
+  const idleHealth = await pollHealth(options.baseUrl, () => performance.now() > idleUntil, options.problems);
+  const idle = { loop: await probe(options.probePort, "stop"), health: idleHealth };
+
+  const uploads = encoded.map((model) => ({ name: model.name, bytes: model.bytes.length, ms: [] as number[], refusedAs: [] as string[], expected: model.reason }));
+  let finished = false;
+  const started = performance.now();
+  await probe(options.probePort, "start");
+  const health = pollHealth(options.baseUrl, () => finished, options.problems);
+  await Promise.all(
+    Array.from({ length: HOSTILE_CLIENTS }, async (_, client) => {
+      for (let round = 0; round < HOSTILE_ROUNDS; round += 1) {
+        // The two clients go through the list in opposite orders, so different files overlap.
+        const order = client % 2 === 0 ? encoded.map((_, i) => i) : encoded.map((_, i) => encoded.length - 1 - i);
+        for (const index of order) {
+          const model = encoded[index]!;
+          const at = performance.now();
+          let reason = "accepted";
+          try {
+            await options.client.avatars.upload.mutate({ characterId: options.characterId, dataBase64: model.base64 });
+          } catch (error) {
+            const data = (error as { data?: { appParams?: { reason?: unknown }; httpStatus?: number; appCode?: unknown } }).data;
+            reason = typeof data?.appParams?.reason === "string" ? data.appParams.reason : `HTTP ${data?.httpStatus ?? "?"} ${String(data?.appCode ?? "")}`;
+          }
+          uploads[index]!.ms.push(performance.now() - at);
+          uploads[index]!.refusedAs.push(reason);
+          if (reason !== model.reason) options.problems.push(`${model.name}: ${reason}, not ${model.reason}`);
+        }
+      }
+    }),
+  );
+  finished = true;
+  const duringHealth = await health;
+  const during = { loop: await probe(options.probePort, "stop"), health: duringHealth };
+  return { idle, during, uploads, ms: performance.now() - started };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Simplifying a heavy generated mesh
+
+interface SimplifyFigure {
+  limit: number;
+  before: number;
+  after: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  runs: number[];
+}
+
+async function simplifyHeavyMesh(problems: string[]): Promise<SimplifyFigure[]> {
+  const glb = await buildTexturedGeneratorGlb({ triangles: SIMPLIFY_TRIANGLES, textureSize: 1024 });
+  const figures: SimplifyFigure[] = [];
+  // The first call starts the bench's own worker thread: not counted.
+  await fitGeneratedModel(await buildTexturedGeneratorGlb({ triangles: 4_000 }));
+  for (const limit of [500_000, 100_000]) {
+    const figure: SimplifyFigure = { limit, before: SIMPLIFY_TRIANGLES, after: 0, bytesBefore: glb.length, bytesAfter: 0, runs: [] };
+    for (let run = 0; run < 3; run += 1) {
+      const started = performance.now();
+      const fitted = await fitGeneratedModel(glb, { maxTriangles: limit });
+      figure.runs.push(performance.now() - started);
+      figure.after = fitted.model.triangles;
+      figure.bytesAfter = fitted.bytes.length;
+      if (!fitted.reduction || fitted.model.triangles > limit) problems.push(`simplify to ${limit}: ${fitted.model.triangles} triangles`);
+    }
+    figures.push(figure);
+  }
+  return figures;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Report
 
 function printBuild(current: BuildFigure[], baseline: BuildFigure[] | null) {
@@ -468,6 +606,60 @@ function printMemory(figures: MemoryFigures) {
   console.log(`\n   the job: ${figures.status} in ${(figures.jobMs / 1000).toFixed(1)} s (queued → completed, polled with avatars.get)`);
 }
 
+function printHostile(figures: HostileFigures) {
+  const uploads = figures.uploads.reduce((n, u) => n + u.ms.length, 0);
+  console.log(
+    `\n4. Hostile models: ${uploads} uploads (${figures.uploads.length} files × ${HOSTILE_ROUNDS} rounds × ${HOSTILE_CLIENTS} clients at once, ${(figures.ms / 1000).toFixed(1)} s) — ` +
+      `the server's event-loop delay (monitorEventLoopDelay in the server process, sampled every 1 ms: idle reads ~1 ms) and /api/health (one request at a time)\n`,
+  );
+  const row = (label: string, phase: HostilePhase) => [
+    label,
+    "",
+    ms(phase.loop.p50),
+    ms(phase.loop.p99),
+    ms(phase.loop.max),
+    String(phase.health.length),
+    ms(percentile(phase.health, 50)),
+    ms(percentile(phase.health, 99)),
+    ms(Math.max(...phase.health)),
+  ];
+  console.log(
+    table(
+      ["", "", "loop p50", "loop p99", "loop max", "health calls", "health p50", "health p99", "health max"],
+      [row(`idle (${IDLE_MS / 1000} s)`, figures.idle), row("during the hostile uploads", figures.during)],
+    ),
+  );
+  console.log("");
+  console.log(
+    table(
+      ["file", "", "size", "refused as", "upload p50 ms", "upload max ms"],
+      figures.uploads.map((u) => {
+        const reasons = [...new Set(u.refusedAs)];
+        return [u.name, "", `${(u.bytes / 1024 / 1024).toFixed(1)} MB`, reasons.join(", ") + (reasons.length === 1 && reasons[0] === u.expected ? " ✓" : ` (expected ${u.expected})`), ms(percentile(u.ms, 50)), ms(Math.max(...u.ms))];
+      }),
+    ),
+  );
+  const p99 = figures.during.loop.p99;
+  console.log(`\n   event-loop delay p99 during the uploads: ${ms(p99)} ms (target < ${TARGETS.eventLoopP99Ms} ms) → ${verdict(p99 < TARGETS.eventLoopP99Ms)}`);
+}
+
+function printSimplify(figures: SimplifyFigure[]) {
+  console.log(`\n5. Simplifying a ${SIMPLIFY_TRIANGLES.toLocaleString("en")}-triangle textured mesh (fitGeneratedModel on its worker thread: validate, weld + simplify + prune + dedup, validate; 3 runs each)\n`);
+  console.log(
+    table(
+      ["limit", "", "triangles", "file", "time p50", "runs"],
+      figures.map((f) => [
+        f.limit.toLocaleString("en"),
+        "",
+        `${f.before.toLocaleString("en")} → ${f.after.toLocaleString("en")}`,
+        `${(f.bytesBefore / 1024 / 1024).toFixed(1)} → ${(f.bytesAfter / 1024 / 1024).toFixed(1)} MB`,
+        `${ms(percentile(f.runs, 50))} ms`,
+        f.runs.map((r) => r.toFixed(0)).join(", "),
+      ]),
+    ),
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 
 async function presetVoiceId(database: Db) {
@@ -505,7 +697,15 @@ async function main() {
   log("starting Postgres and the app (next start)");
   const database = await startDatabase(tempDir);
   const appEnv = { SOVITS_URL: tts.url, AVATAR3D_URL: hunyuan.url, AVATAR3D_PROTOCOL: "hunyuan3d" };
-  const { app, port, baseUrl, output } = await startApp({ databaseUrl: database.url, ollamaUrl: ollama.url, tempDir, env: appEnv });
+  const probePort = await freePort();
+  const { app, port, baseUrl, output } = await startApp({
+    databaseUrl: database.url,
+    ollamaUrl: ollama.url,
+    tempDir,
+    // The hostile uploads are many: the upload budget out of the way (the largest values lib/env.mjs accepts).
+    env: { ...appEnv, AF_EVENT_LOOP_PROBE_PORT: String(probePort), UPLOADS_PER_HOUR: "100000", UPLOADS_GLOBAL_PER_HOUR: "1000000" },
+    nodeArgs: ["--import", path.join(ROOT, "e2e/bench/event-loop-probe.mjs")],
+  });
   log(`app on ${baseUrl}; fake Ollama ${ollama.url}; fake GPT-SoVITS ${tts.url}; fake Hunyuan3D-2 ${hunyuan.url} (${JOB_MS} ms per job)`);
 
   const user = await createUser(database);
@@ -522,7 +722,7 @@ async function main() {
   const buildCurrent = routes.map((route) => buildFirstLoad(ROOT, route)).filter((f): f is BuildFigure => f !== null);
   const buildBaseline = baselineDir ? routes.map((route) => buildFirstLoad(baselineDir, route)).filter((f): f is BuildFigure => f !== null) : null;
 
-  const browser = await launch();
+  const browser = PARTS.has("js") || PARTS.has("mouth") ? await launch() : null;
   const pages = [
     { label: "gallery / (without an avatar)", pathname: "/", avatar: false },
     { label: "chat (without an avatar)", pathname: `/chat/${plainChat.id}`, avatar: false },
@@ -530,21 +730,42 @@ async function main() {
     { label: "chat with an avatar", pathname: `/chat/${avatarChat.id}`, avatar: true },
     { label: "character page with an avatar", pathname: `/characters/${avatared.id}`, avatar: true },
   ];
-  log("browser: first-load JS of each page (a warm-up visit first, so the server's first render is not in it)");
-  for (const p of pages) await pageFirstLoad({ browser, baseUrl, cookie, appDir: ROOT, ...p, problems: [] });
   const pagesCurrent: PageFigure[] = [];
-  for (const p of pages) pagesCurrent.push(await pageFirstLoad({ browser, baseUrl, cookie, appDir: ROOT, ...p, problems }));
+  if (browser && PARTS.has("js")) {
+    log("browser: first-load JS of each page (a warm-up visit first, so the server's first render is not in it)");
+    for (const p of pages) await pageFirstLoad({ browser, baseUrl, cookie, appDir: ROOT, ...p, problems: [] });
+    for (const p of pages) pagesCurrent.push(await pageFirstLoad({ browser, baseUrl, cookie, appDir: ROOT, ...p, problems }));
+  }
 
-  log("browser: speech start → mouth opening");
-  const mouth = await speechToMouth({ browser, baseUrl, cookie, client, characterId: avatared.id, problems });
+  let mouth: MouthFigures | null = null;
+  if (browser && PARTS.has("mouth")) {
+    log("browser: speech start → mouth opening");
+    mouth = await speechToMouth({ browser, baseUrl, cookie, client, characterId: avatared.id, problems });
+  }
 
-  log("memory while a generation runs");
-  const memory = await memoryDuringGeneration({ client, characterId: plain.id, pid: serverPid(app.pid!, port), problems });
+  let memory: MemoryFigures | null = null;
+  if (PARTS.has("memory")) {
+    log("memory while a generation runs");
+    memory = await memoryDuringGeneration({ client, characterId: plain.id, pid: serverPid(app.pid!, port), problems });
+  }
+
+  let hostile: HostileFigures | null = null;
+  if (PARTS.has("hostile")) {
+    log("hostile models: event-loop delay and health, idle and while they are uploaded");
+    const target = await client.characters.create.mutate({ name: "벤치 방어", greeting: "안녕!" });
+    hostile = await hostileUploads({ client, characterId: target.id, baseUrl, probePort, problems });
+  }
+
+  let simplified: SimplifyFigure[] | null = null;
+  if (PARTS.has("simplify")) {
+    log(`simplifying a ${SIMPLIFY_TRIANGLES}-triangle mesh`);
+    simplified = await simplifyHeavyMesh(problems);
+  }
   const complaints = output.matching(/\[trpc\]|\[chat\]|\[speech\]|\[avatar|error|warn/i);
   await stopApp(app);
 
   let pagesBaseline: PageFigure[] | null = null;
-  if (baselineDir) {
+  if (baselineDir && browser && PARTS.has("js")) {
     log("baseline: the same pages without an avatar, on the baseline build (same database)");
     const baseline = await startApp({ databaseUrl: database.url, ollamaUrl: ollama.url, tempDir, env: appEnv, appDir: baselineDir });
     const withoutAvatar = pages
@@ -558,13 +779,17 @@ async function main() {
 
   const elapsed = (performance.now() - started) / 1000;
   console.log(`\nAvatar benchmark — production build ${buildOf(ROOT)}${baselineDir ? `; baseline ${baselineDir} (build ${buildOf(baselineDir)})` : ""}. Ran ${elapsed.toFixed(0)} s.`);
-  printBuild(buildCurrent, buildBaseline);
-  printPages(pagesCurrent, pagesBaseline);
-  printViewer(threeDChunks(ROOT));
-  printMouth(mouth);
-  printMemory(memory);
+  if (PARTS.has("js")) {
+    printBuild(buildCurrent, buildBaseline);
+    printPages(pagesCurrent, pagesBaseline);
+    printViewer(threeDChunks(ROOT));
+  }
+  if (mouth) printMouth(mouth);
+  if (memory) printMemory(memory);
+  if (hostile) printHostile(hostile);
+  if (simplified) printSimplify(simplified);
 
-  console.log(`\n4. What went wrong: ${problems.length === 0 ? "nothing seen" : `${problems.length} problem(s)`}`);
+  console.log(`\n6. What went wrong: ${problems.length === 0 ? "nothing seen" : `${problems.length} problem(s)`}`);
   for (const problem of problems.slice(0, 30)) console.log(`  ✖ ${problem}`);
   console.log(`\nApp log: ${complaints.length} warning/error line(s)${complaints.length ? ":" : "."}`);
   for (const line of complaints.slice(0, 15)) console.log(`  ${line}`);
