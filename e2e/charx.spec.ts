@@ -1,5 +1,7 @@
+import { unpackCharxHere } from "@/server/cards/charx";
+import { RISU_EMOTIONS, risuCharx } from "@/server/cards/test-cards";
 import { buildVrm1 } from "./fixtures/avatars";
-import { CharacterDetailPage, CharacterFormPage, ImportPage, headerSettled } from "./pages/characters";
+import { CharacterDetailPage, CharacterFormPage, ImportPage, expectNoHorizontalScroll, headerSettled } from "./pages/characters";
 import { devSignedIn } from "./pages/sign-in";
 import { expect, keepScreenshot, test } from "./support/test";
 
@@ -50,4 +52,61 @@ test("a character with a VRM goes out as CharX and comes back, in another accoun
   await expect(other.page.getByTestId("export-charx")).toBeVisible();
   await keepScreenshot(other.page, "charx-export-menu-mobile");
   await other.context.close();
+});
+
+test("a RisuAI CharX comes in with its expressions and backgrounds, shown on the character page in both languages, and goes out with them", async ({ browser, baseURL }) => {
+  const { context, page } = await devSignedIn(browser, baseURL!, `charx-risu-${crypto.randomUUID()}@example.com`);
+  const { charx } = await risuCharx({ name: "달빛 사서", emotions: 20, backgrounds: 3, extra: [{ type: "x-risu-asset", name: "bell", ext: "mp3", bytes: Buffer.from("ID3 bell") }] });
+  const importing = new ImportPage(page);
+  await importing.open();
+  await importing.importFile("moonlight-librarian.charx", "application/zip", charx);
+  await page.waitForURL(/\/characters\/[\w-]+$/);
+  const detail = new CharacterDetailPage(page);
+  await expect(detail.name).toHaveText("달빛 사서");
+
+  // The first twelve expressions show, named, each a picture that loaded; the rest behind "show all".
+  const emotions = page.getByTestId("emotions");
+  await expect(emotions.getByRole("heading")).toHaveText("표정");
+  await expect(emotions.getByTestId("emotion").filter({ visible: true })).toHaveCount(12);
+  await expect(emotions.getByTestId("emotion").first()).toContainText(RISU_EMOTIONS[0]!);
+  const loaded = async () =>
+    emotions.locator("img").evaluateAll((imgs) => imgs.filter((img) => (img as HTMLImageElement).checkVisibility()).every((img) => (img as HTMLImageElement).naturalWidth > 0));
+  await emotions.scrollIntoViewIfNeeded();
+  await expect.poll(loaded).toBe(true);
+  await emotions.getByText("20개 모두 보기").click();
+  await expect(emotions.getByTestId("emotion").filter({ visible: true })).toHaveCount(20);
+  await expect(page.getByTestId("backgrounds").getByTestId("background")).toHaveCount(3);
+  await expect(page.getByTestId("other-files")).toContainText("다른 파일 1개");
+  await expect(page.getByTestId("other-files")).toContainText("RisuAI 모듈");
+  await headerSettled(page);
+  for (const width of [1280, 820, 390]) {
+    await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+    await expectNoHorizontalScroll(page);
+    await emotions.scrollIntoViewIfNeeded();
+    await page.evaluate(() => window.scrollBy(0, -80));
+    await keepScreenshot(page, `charx-risu-emotions-${width}`);
+  }
+
+  // In English.
+  await context.addCookies([{ name: "af-locale", value: "en", url: baseURL! }]);
+  await page.reload();
+  await expect(emotions.getByRole("heading")).toHaveText("Expressions");
+  await expect(page.getByTestId("backgrounds").getByRole("heading")).toHaveText("Backgrounds");
+  await expect(emotions.getByText("Show all 20")).toBeVisible();
+  await expectNoHorizontalScroll(page);
+  await page.getByTestId("backgrounds").scrollIntoViewIfNeeded();
+  await keepScreenshot(page, "charx-risu-backgrounds-en-390");
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await emotions.scrollIntoViewIfNeeded();
+  await page.evaluate(() => window.scrollBy(0, -80));
+  await keepScreenshot(page, "charx-risu-emotions-en-1280");
+
+  // CharX is offered (the card brought files) and carries every one of them back out.
+  const { fileName, bytes } = await detail.exportCard("charx");
+  expect(fileName).toMatch(/\.charx$/);
+  const out = unpackCharxHere(bytes);
+  expect(out.portrait).not.toBeNull();
+  expect(out.files.filter((f) => f.type === "emotion").map((f) => f.name)).toEqual(RISU_EMOTIONS.slice(0, 20));
+  expect(out.files.filter((f) => f.kind === "module")).toHaveLength(1);
+  await context.close();
 });

@@ -22,6 +22,7 @@ export function CharacterActions({
   isOwner,
   signedIn,
   hasAvatar = false,
+  hasFiles = false,
 }: {
   id: string;
   name: string;
@@ -29,6 +30,8 @@ export function CharacterActions({
   signedIn: boolean;
   /** The character has a 3D avatar: the menu offers CharX, which carries it. */
   hasAvatar?: boolean;
+  /** Its card brought files (expressions, backgrounds, a RisuAI module): CharX carries them too. */
+  hasFiles?: boolean;
 }) {
   const { t } = useI18n();
   const trpc = useTRPC();
@@ -86,7 +89,7 @@ export function CharacterActions({
             <CopyIcon /> {t("character.duplicate")}
           </button>
         )}
-        <ExportMenu withAvatar={hasAvatar} onExport={(format) => void exportCard(format)} />
+        <ExportMenu withAvatar={hasAvatar} withFiles={hasFiles} onExport={(format) => void exportCard(format)} />
         {isOwner && (
           <button type="button" className="btn-ghost text-rose-300" onClick={() => setConfirming(true)} data-testid="delete-character">
             <TrashIcon /> {t("character.delete")}
@@ -121,14 +124,18 @@ function goToStartForm(event: ReactMouseEvent<HTMLAnchorElement>) {
   section.querySelector<HTMLElement>("textarea, a, button")?.focus({ preventScroll: true });
 }
 
-function ExportMenu({ withAvatar, onExport }: { withAvatar: boolean; onExport: (format: CardFormat) => void }) {
+function ExportMenu({ withAvatar, withFiles, onExport }: { withAvatar: boolean; withFiles: boolean; onExport: (format: CardFormat) => void }) {
   const { t } = useI18n();
   const { open, setOpen, ref } = usePopover();
 
   const items: [CardFormat, string, string][] = [
     ["png", t("character.exportPng"), t("character.exportPngHint")],
     ["json", t("character.exportJson"), t("character.exportJsonHint")],
-    ...(withAvatar ? [["charx", t("character.exportCharx"), t("character.exportCharxHint")] as [CardFormat, string, string]] : []),
+    ...(withAvatar
+      ? [["charx", t("character.exportCharx"), t("character.exportCharxHint")] as [CardFormat, string, string]]
+      : withFiles
+        ? [["charx", t("character.exportCharxFiles"), t("character.exportCharxFilesHint")] as [CardFormat, string, string]]
+        : []),
   ];
   return (
     <div className="relative" ref={ref}>

@@ -146,9 +146,3 @@ export async function characterFilesForExport(db: Queryable, characterId: string
     .orderBy(asc(characterAssets.kind), asc(characterAssets.position), asc(characterAssets.createdAt));
   return rows;
 }
-
-/** Whether a character carries files of its own (then CharX is worth offering). */
-export async function hasCharacterFiles(db: Queryable, characterId: string): Promise<boolean> {
-  const [row] = await db.select({ id: characterAssets.id }).from(characterAssets).where(eq(characterAssets.characterId, characterId)).limit(1);
-  return Boolean(row);
-}

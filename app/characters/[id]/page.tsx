@@ -5,6 +5,7 @@ import { notFound } from "next/navigation";
 import { DEFAULT_PORTRAIT } from "@/components/character-card";
 import { AvatarPanel } from "@/components/avatar/avatar-panel";
 import { CharacterActions } from "@/components/characters/character-actions";
+import { CharacterFilesSection } from "@/components/characters/character-files";
 import { ImportChat } from "@/components/chat/import-chat";
 import { Markdown } from "@/components/chat/markdown";
 import { StartChatForm } from "@/components/start-chat-form";
@@ -27,6 +28,12 @@ async function loadCharacter(id: string) {
   });
 }
 
+/** The files its card brought (expressions, backgrounds…); none when the character is not found (loadCharacter says so). */
+async function loadFiles(id: string) {
+  const caller = await serverCaller();
+  return caller.characters.assets({ id }).catch(() => ({ emotions: [], backgrounds: [], others: [], hasModule: false, xMetaCount: 0 }));
+}
+
 export async function generateMetadata({ params }: { params: Promise<{ id: string }> }): Promise<Metadata> {
   const character = await loadCharacter((await params).id);
   return { title: character.name, description: character.description };
@@ -34,7 +41,7 @@ export async function generateMetadata({ params }: { params: Promise<{ id: strin
 
 export default async function CharacterPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
-  const [{ t }, session, character] = await Promise.all([getI18n(), auth(), loadCharacter(id)]);
+  const [{ t }, session, character, files] = await Promise.all([getI18n(), auth(), loadCharacter(id), loadFiles(id)]);
   const isOwner = Boolean(session?.user && character.ownerId === session.user.id);
   const examples = character.exampleDialogue
     .split(/^<START>\s*$/m)
@@ -69,7 +76,7 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
             {character.name}
           </h1>
           <p className="mt-3 text-[15px] leading-relaxed text-zinc-300">{fill(character.description)}</p>
-          <CharacterActions id={character.id} name={character.name} isOwner={isOwner} signedIn={Boolean(session?.user)} hasAvatar={Boolean(character.avatar)} />
+          <CharacterActions id={character.id} name={character.name} isOwner={isOwner} signedIn={Boolean(session?.user)} hasAvatar={Boolean(character.avatar)} hasFiles={files.emotions.length + files.backgrounds.length + files.others.length > 0 || files.hasModule} />
           {character.tags.length > 0 && (
             <div className="mt-4 flex flex-wrap gap-1.5">
               {character.tags.map((tag) => (
@@ -88,6 +95,8 @@ export default async function CharacterPage({ params }: { params: Promise<{ id: 
             isOwner={isOwner}
             hasPortrait={Boolean(character.imageUrl)}
           />
+
+          <CharacterFilesSection files={files} />
 
           {character.persona && (
             <section className="mt-8" data-testid="persona">
