@@ -10,9 +10,10 @@ import { expect, test } from "./support/test";
 const HSTS = "max-age=63072000; includeSubDomains";
 const hstsOf = (response: APIResponse) => response.headersArray().filter((h) => h.name.toLowerCase() === "strict-transport-security");
 
-test.describe("as a visitor", () => {
-  test.use({ storageState: { cookies: [], origins: [] } });
+// Visitors, and accounts of their own (a browser made here would otherwise start with the shared user's cookie).
+test.use({ storageState: { cookies: [], origins: [] } });
 
+test.describe("as a visitor", () => {
   test("HSTS goes out on every response to a request that came over https (the proxy's X-Forwarded-Proto), never over plain http", async ({ request }) => {
     const paths = ["/", "/api/health", "/brand/logo.svg", "/characters/aria.png"];
     for (const path of paths) {
