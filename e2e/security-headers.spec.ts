@@ -17,8 +17,10 @@ function expectHardened(response: APIResponse) {
   const policies = response.headersArray().filter((h) => h.name.toLowerCase() === "content-security-policy");
   expect(policies).toHaveLength(1);
   const csp = policies[0]!.value;
-  for (const directive of ["default-src 'self'", "object-src 'none'", "base-uri 'self'", "frame-ancestors 'none'", "connect-src 'self'", "media-src 'self' blob:"]) {
-    expect(csp).toContain(directive);
+  const directives = csp.split(/;\s*/);
+  // blob: for the textures inside 3D models (three.js reads them through blob: URLs) and speech.
+  for (const directive of ["default-src 'self'", "object-src 'none'", "base-uri 'self'", "frame-ancestors 'none'", "connect-src 'self' blob:", "img-src 'self' data: blob:", "media-src 'self' blob:"]) {
+    expect(directives, csp).toContain(directive);
   }
   expect(csp).not.toContain("unsafe-eval");
   return csp;

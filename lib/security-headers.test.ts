@@ -20,6 +20,20 @@ describe("contentSecurityPolicy", () => {
     expect(directive(contentSecurityPolicy(), "script-src")).toBe("script-src 'self'");
   });
 
+  it("lets the 3D viewer read the textures embedded in a model (blob: URLs), and nothing broader", () => {
+    for (const policy of [contentSecurityPolicy({ nonce: "n" }), contentSecurityPolicy()]) {
+      // GLTFLoader's ImageBitmapLoader fetches blob: URLs; its TextureLoader (older browsers) and
+      // three-vrm's thumbnail load them into an <img>.
+      expect(directive(policy, "connect-src")).toBe("connect-src 'self' blob:");
+      expect(directive(policy, "img-src")).toBe("img-src 'self' data: blob:");
+      expect(directive(policy, "media-src")).toBe("media-src 'self' blob:");
+      expect(directive(policy, "default-src")).toBe("default-src 'self'");
+      // No worker, no wildcard, no other scheme anywhere.
+      expect(policy).not.toMatch(/\*|https?:|filesystem:|worker-src|'unsafe-eval'|'wasm-unsafe-eval'/);
+      expect(policy.match(/blob:/g)).toHaveLength(3);
+    }
+  });
+
   it("draws a new unguessable nonce every time", () => {
     const nonces = new Set(Array.from({ length: 100 }, newNonce));
     expect(nonces.size).toBe(100);

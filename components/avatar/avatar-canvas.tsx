@@ -58,6 +58,9 @@ export default function AvatarCanvas({ url, onReady, onError, orbit = true }: Av
     controls.enableDamping = true;
     controls.enablePan = false;
 
+    // What the camera keeps in view (set once the model is in); the distance follows the shape
+    // of the canvas, so a tall panel beside the chat and a wide one on the character page both fit it.
+    let framing: Framing | null = null;
     const resize = () => {
       const { clientWidth: width, clientHeight: height } = element;
       if (width === 0 || height === 0) return;
@@ -66,6 +69,7 @@ export default function AvatarCanvas({ url, onReady, onError, orbit = true }: Av
       renderer.domElement.style.height = "100%";
       camera.aspect = width / height;
       camera.updateProjectionMatrix();
+      if (framing) placeCamera(framing, camera, controls);
     };
     const resizing = new ResizeObserver(resize);
     resizing.observe(element);
@@ -94,10 +98,12 @@ export default function AvatarCanvas({ url, onReady, onError, orbit = true }: Av
           VRMUtils.removeUnnecessaryVertices(gltf.scene);
           VRMUtils.rotateVRM0(vrm);
           if (vrm.lookAt) vrm.lookAt.target = camera;
+          relaxArms(vrm);
         }
         model = vrm?.scene ?? gltf.scene;
         scene.add(model);
-        frame(model, camera, controls, Boolean(vrm));
+        framing = framingOf(model, vrm);
+        placeCamera(framing, camera, controls);
         element.dataset.loaded = vrm ? "vrm" : "glb";
         callbacks.current.onReady?.();
       })
@@ -147,20 +153,69 @@ export default function AvatarCanvas({ url, onReady, onError, orbit = true }: Av
   return <div ref={host} className="size-full touch-none" data-testid="avatar-canvas" />;
 }
 
-/** Puts the camera where the whole model (or a VRM's upper body) fills the view. */
-function frame(model: THREE.Object3D, camera: THREE.PerspectiveCamera, controls: OrbitControls, isVrm: boolean) {
-  const box = new THREE.Box3().setFromObject(model);
+/**
+ * A VRM is stored in a T-pose, arms straight out: beside a chat that reads as a scarecrow, and the
+ * arms' span would decide the framing. Its upper arms are lowered along the body instead (on the
+ * normalized rig, which faces +Z whatever the VRM version, so the same angles work for both).
+ */
+function relaxArms(vrm: VRM) {
+  const humanoid = vrm.humanoid;
+  const left = humanoid.getNormalizedBoneNode("leftUpperArm");
+  const right = humanoid.getNormalizedBoneNode("rightUpperArm");
+  if (left) left.rotation.z = -1.2;
+  if (right) right.rotation.z = 1.2;
+  const leftLower = humanoid.getNormalizedBoneNode("leftLowerArm");
+  const rightLower = humanoid.getNormalizedBoneNode("rightLowerArm");
+  if (leftLower) leftLower.rotation.y = -0.15;
+  if (rightLower) rightLower.rotation.y = 0.15;
+  vrm.update(0);
+}
+
+/** The part of a model the camera frames: its centre, and how tall, wide and deep it is. */
+interface Framing {
+  target: THREE.Vector3;
+  height: number;
+  width: number;
+  depth: number;
+}
+
+/**
+ * A VRM is a person: its upper body, from the hips to the top of the head, where the face is. A
+ * plain GLB (a generated bust, an object) is framed whole; it sways about its vertical axis, so
+ * its width is taken as the wider of its two horizontal sides.
+ */
+function framingOf(model: THREE.Object3D, vrm: VRM | null): Framing {
+  model.updateMatrixWorld(true);
+  // A VRM's meshes are skinned: measured where its bones put the vertices (the relaxed arms).
+  const box = new THREE.Box3().setFromObject(model, vrm !== null);
   const size = box.getSize(new THREE.Vector3());
   const center = box.getCenter(new THREE.Vector3());
-  // A VRM is a person: look at the upper body, where the face is.
-  const target = isVrm ? new THREE.Vector3(center.x, box.min.y + size.y * 0.78, center.z) : center;
-  const height = isVrm ? size.y * 0.5 : Math.max(size.x, size.y, size.z);
-  const distance = height / (2 * Math.tan((camera.fov * Math.PI) / 360)) + size.z;
-  camera.position.set(target.x, target.y, target.z + distance * 1.1);
+  const hips = vrm?.humanoid.getRawBoneNode("hips")?.getWorldPosition(new THREE.Vector3());
+  if (vrm && hips && hips.y > box.min.y && hips.y < box.max.y) {
+    const height = box.max.y - hips.y;
+    return { target: new THREE.Vector3(center.x, hips.y + height / 2, center.z), height, width: size.x, depth: size.z };
+  }
+  // A VRM without hips inside its meshes (hardly a person) is framed whole, like a GLB.
+  const across = Math.max(size.x, size.z);
+  return { target: center, height: size.y, width: across, depth: across };
+}
+
+/**
+ * Puts the camera in front of the framing, as close as lets all of it fit both the canvas's height
+ * and its width with a little margin; keeps the direction the reader may have orbited to.
+ */
+function placeCamera(framing: Framing, camera: THREE.PerspectiveCamera, controls: OrbitControls) {
+  const vertical = Math.tan((camera.fov * Math.PI) / 360);
+  const horizontal = vertical * camera.aspect;
+  const fit = Math.max(framing.height / 2 / vertical, framing.width / 2 / horizontal) * 1.12;
+  const distance = Math.max(fit + framing.depth / 2, 0.01);
+  const direction = camera.position.clone().sub(controls.target);
+  if (direction.lengthSq() < 1e-12) direction.set(0, 0, 1);
+  camera.position.copy(framing.target).addScaledVector(direction.normalize(), distance);
   camera.near = distance / 100;
   camera.far = distance * 100;
   camera.updateProjectionMatrix();
-  controls.target.copy(target);
+  controls.target.copy(framing.target);
   controls.minDistance = distance * 0.4;
   controls.maxDistance = distance * 3;
   controls.update();
