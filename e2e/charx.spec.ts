@@ -56,13 +56,13 @@ test("a character with a VRM goes out as CharX and comes back, in another accoun
 
 test("a RisuAI CharX comes in with its expressions and backgrounds, shown on the character page in both languages, and goes out with them", async ({ browser, baseURL }) => {
   const { context, page } = await devSignedIn(browser, baseURL!, `charx-risu-${crypto.randomUUID()}@example.com`);
-  const { charx } = await risuCharx({ name: "달빛 사서", emotions: 20, backgrounds: 3, extra: [{ type: "x-risu-asset", name: "bell", ext: "mp3", bytes: Buffer.from("ID3 bell") }] });
+  const { charx } = await risuCharx({ name: "등불 사서", emotions: 20, backgrounds: 3, extra: [{ type: "x-risu-asset", name: "bell", ext: "mp3", bytes: Buffer.from("ID3 bell") }] });
   const importing = new ImportPage(page);
   await importing.open();
   await importing.importFile("moonlight-librarian.charx", "application/zip", charx);
   await page.waitForURL(/\/characters\/[\w-]+$/);
   const detail = new CharacterDetailPage(page);
-  await expect(detail.name).toHaveText("달빛 사서");
+  await expect(detail.name).toHaveText("등불 사서");
 
   // The first twelve expressions show, named, each a picture that loaded; the rest behind "show all".
   const emotions = page.getByTestId("emotions");

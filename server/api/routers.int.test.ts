@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LIMITS } from "@/lib/schemas";
 import { callersOn } from "@/e2e/support/test-caller";
 import { createUser, testDatabase } from "@/e2e/support/test-db";
 import { freePort } from "@/e2e/support/ports";
@@ -70,7 +71,7 @@ describe("sessions", () => {
     const user = await createUser(db);
     const caller = callerFor(user);
     const error = await caller.sessions
-      .create({ characterId: "preset-aria", scenario: { opponent: "가".repeat(4001), situation: "", background: "" } })
+      .create({ characterId: "preset-aria", scenario: { opponent: "가".repeat(LIMITS.scenarioField + 1), situation: "", background: "" } })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "BAD_REQUEST" });
     expect((await caller.sessions.list()).items).toEqual([]);

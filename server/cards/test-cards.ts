@@ -201,7 +201,7 @@ export interface RisuAsset {
 export function risuCardData(name: string, assets: { type: string; uri: string; name: string; ext: string }[], lorebookEntries = 6) {
   return {
     name,
-    description: "{{char}}는 달빛 도서관의 사서다. 조용하지만 책 이야기에는 눈을 빛낸다.",
+    description: "{{char}}는 작은 도서관의 사서다. 조용하지만 책 이야기에는 눈을 빛낸다.",
     personality: "차분함",
     scenario: "늦은 밤의 도서관.",
     first_mes: "*책을 덮으며* 어서 오세요, {{user}}.",
@@ -301,7 +301,7 @@ export async function risuCharx(options: RisuCharxOptions = {}): Promise<{ charx
   for (const asset of assets) put(asset);
   if (icon) put({ type: "icon", name: "main", ext: "png", bytes: icon });
   if (options.withModule ?? true) files.push({ path: "module.risum", bytes: risuModuleBytes() });
-  const card = risuCardData(options.name ?? "달빛 사서", listed, options.lorebookEntries);
+  const card = risuCardData(options.name ?? "등불 사서", listed, options.lorebookEntries);
   files.push({ path: "card.json", bytes: Buffer.from(JSON.stringify({ spec: "chara_card_v3", spec_version: "3.0", data: card }, null, 4)) });
   return { charx: streamedZip(files), assets, card };
 }
