@@ -25,3 +25,18 @@ export async function fileViewer(request: Request): Promise<FileViewer | null> {
 export const FILE_ID = /^[\w-]{1,64}$/;
 
 export const notFoundResponse = () => new Response("Not found", { status: 404 });
+
+/**
+ * The file a file route's id names, looked up for the request's viewer; null (answer 404) for a
+ * malformed id, a bad API token, or a file this viewer may not see. One path for every file route.
+ */
+export async function visibleFile<T>(
+  request: Request,
+  params: Promise<{ id: string }>,
+  lookup: (db: FileViewer["db"], viewerId: string | null, id: string) => Promise<T | null>,
+): Promise<T | null> {
+  const { id } = await params;
+  if (!FILE_ID.test(id)) return null;
+  const viewer = await fileViewer(request);
+  return viewer ? lookup(viewer.db, viewer.userId, id) : null;
+}

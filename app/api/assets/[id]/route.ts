@@ -1,6 +1,6 @@
 import { characterAssetFor, isPicture } from "@/server/characters/assets";
 import { immutableBytesResponse } from "@/server/http/byte-range";
-import { FILE_ID, fileViewer, notFoundResponse } from "@/server/http/viewer";
+import { notFoundResponse, visibleFile } from "@/server/http/viewer";
 
 export const dynamic = "force-dynamic";
 
@@ -10,11 +10,7 @@ export const dynamic = "force-dynamic";
  * bytes on import) are served as what they are; anything else only as a download, never rendered.
  */
 export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }) {
-  const { id } = await params;
-  if (!FILE_ID.test(id)) return notFoundResponse();
-  const viewer = await fileViewer(request);
-  if (!viewer) return notFoundResponse();
-  const asset = await characterAssetFor(viewer.db, viewer.userId, id);
+  const asset = await visibleFile(request, params, characterAssetFor);
   if (!asset) return notFoundResponse();
   const picture = isPicture(asset.contentType);
   const response = immutableBytesResponse(

@@ -1,6 +1,6 @@
 import { avatarModelFor } from "@/server/avatars/models";
 import { immutableBytesResponse } from "@/server/http/byte-range";
-import { FILE_ID, fileViewer, notFoundResponse } from "@/server/http/viewer";
+import { notFoundResponse, visibleFile } from "@/server/http/viewer";
 
 export const dynamic = "force-dynamic";
 
@@ -11,11 +11,7 @@ export const dynamic = "force-dynamic";
  * browsers keep them for a year, shared caches never. Range requests let a viewer resume.
  */
 export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }) {
-  const { id } = await params;
-  if (!FILE_ID.test(id)) return notFoundResponse();
-  const viewer = await fileViewer(request);
-  if (!viewer) return notFoundResponse();
-  const model = await avatarModelFor(viewer.db, viewer.userId, id);
+  const model = await visibleFile(request, params, avatarModelFor);
   if (!model) return notFoundResponse();
   return immutableBytesResponse(request, { bytes: model.bytes, contentType: "model/gltf-binary", etag: model.sha256 }, { cache: "private" });
 }

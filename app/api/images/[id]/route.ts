@@ -1,6 +1,6 @@
 import { portraitFor } from "@/server/characters/portraits";
 import { immutableBytesResponse } from "@/server/http/byte-range";
-import { FILE_ID, fileViewer, notFoundResponse } from "@/server/http/viewer";
+import { notFoundResponse, visibleFile } from "@/server/http/viewer";
 
 export const dynamic = "force-dynamic";
 
@@ -10,11 +10,7 @@ export const dynamic = "force-dynamic";
  * never change, but who may see them can: browsers keep them for a year, shared caches never.
  */
 export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }) {
-  const { id } = await params;
-  if (!FILE_ID.test(id)) return notFoundResponse();
-  const viewer = await fileViewer(request);
-  if (!viewer) return notFoundResponse();
-  const image = await portraitFor(viewer.db, viewer.userId, id);
+  const image = await visibleFile(request, params, portraitFor);
   if (!image) return notFoundResponse();
   return immutableBytesResponse(request, { bytes: image.bytes, contentType: image.contentType, etag: image.sha256 }, { cache: "private" });
 }
